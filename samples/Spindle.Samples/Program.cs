@@ -1,0 +1,36 @@
+// The README's library example, compiled with the solution so that it cannot rot.
+using Spindle;
+
+// region: readme
+await using var executor = Executor.Threads();
+
+// I/O-bound: async work runs on the I/O lane; a wait holds no thread.
+var sizes = executor.Map(static async (string url, CancellationToken token) =>
+{
+    await Task.Delay(50, token); // stands in for an HTTP call
+    return url.Length;
+}, ["https://a.example", "https://b.example", "https://c.example"]);
+
+await foreach (var size in sizes)
+{
+    Console.WriteLine($"downloaded {size} bytes");
+}
+
+// CPU-bound: sync work runs on the CPU lane's dedicated threads, never the shared ThreadPool.
+var primes = await executor.Submit(static (int limit) => Enumerable.Range(2, limit).Count(n => Enumerable.Range(2, (int)Math.Sqrt(n) - 1).All(d => n % d != 0)), 100_000);
+Console.WriteLine($"{primes} primes below 100,000");
+
+// A timeout cancels the task's token; the caller gets a TimeoutException.
+try
+{
+    await executor.Submit(static async (int ms, CancellationToken token) =>
+    {
+        await Task.Delay(ms, token);
+        return ms;
+    }, 10_000, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(100) });
+}
+catch (TimeoutException e)
+{
+    Console.WriteLine(e.Message);
+}
+// endregion

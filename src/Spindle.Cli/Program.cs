@@ -1,0 +1,4 @@
+using Spectre.Console;
+using Spindle.Cli;
+
+return await SpindleCli.RunAsync(args, AnsiConsole.Console);

@@ -1,0 +1,9 @@
+namespace Spindle.Diagnostics;
+
+/// <summary>How a task ended.</summary>
+internal enum TaskOutcome
+{
+    Completed,
+    Failed,
+    Cancelled,
+}

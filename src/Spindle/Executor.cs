@@ -1,0 +1,291 @@
+using System.Runtime.CompilerServices;
+using Spindle.Diagnostics;
+using Spindle.Threads;
+
+namespace Spindle;
+
+/// <summary>
+/// Runs many tasks at the same time, on threads or on worker processes, behind one API:
+/// <c>Submit</c>, <c>Map</c>, <c>MapUnordered</c> and <see cref="ShutdownAsync"/>.
+/// </summary>
+/// <remarks>
+/// Create one with <see cref="Threads"/>. Every shape of work (sync or async, with
+/// or without a token) funnels into one core method per variant; Map and MapUnordered are written once, here,
+/// on top of it (as CPython writes map on top of submit), and a variant may replace them (processes batch).
+/// </remarks>
+public abstract partial class Executor : IAsyncDisposable
+{
+    private readonly ProgressTracker _tracker = new();
+
+    // Starts at 1: the executor's own reference, dropped by shutdown. Each accepted task adds one until it
+    // finishes, so reaching 0 means "shut down and drained" without a lock on the submit path.
+    private int _outstanding = 1;
+    private volatile bool _shutdownRequested;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private EventHandler<ExecutorProgress>? _progressChanged;
+
+    private protected Executor(string name)
+    {
+        Name = name;
+        SpindleTelemetry.Register(this);
+    }
+
+    /// <summary>Creates an executor that runs tasks on threads of this process: an I/O lane and a CPU lane.</summary>
+    public static Executor Threads(ThreadExecutorOptions? options = null) => new ThreadExecutor(options ?? new ThreadExecutorOptions());
+
+    /// <summary>The executor's name, used in metrics, logs and worker output.</summary>
+    public string Name { get; }
+
+    /// <summary>How this executor runs its tasks.</summary>
+    public abstract Technique Technique { get; }
+
+    /// <summary>The current task counts.</summary>
+    public ExecutorProgress Progress => _tracker.Snapshot();
+
+    /// <summary>Whether <see cref="ShutdownAsync"/> or <see cref="DisposeAsync"/> has been called.</summary>
+    public bool IsShutdown => _shutdownRequested;
+
+    /// <summary>Raised, on the thread where it happened, each time a task is queued, starts or finishes.</summary>
+    public event EventHandler<ExecutorProgress>? ProgressChanged
+    {
+        add
+        {
+            lock (_tracker)
+            {
+                if (_progressChanged is null)
+                {
+                    _tracker.Changed += RaiseProgressChanged;
+                }
+
+                _progressChanged += value;
+            }
+        }
+
+        remove
+        {
+            lock (_tracker)
+            {
+                _progressChanged -= value;
+                if (_progressChanged is null)
+                {
+                    _tracker.Changed -= RaiseProgressChanged;
+                }
+            }
+        }
+    }
+
+    internal ProgressTracker Tracker => _tracker;
+
+    /// <summary>The number of tasks Map keeps in flight when MapOptions.MaxInFlight is not set.</summary>
+    private protected abstract int DefaultMaxInFlight { get; }
+
+    /// <summary>
+    /// Stops accepting work and waits for accepted work to end. Cancelling <paramref name="cancellationToken"/>
+    /// stops the wait and cancels the tokens of running tasks.
+    /// </summary>
+    public async Task ShutdownAsync(ShutdownMode mode = ShutdownMode.Graceful, CancellationToken cancellationToken = default)
+    {
+        if (!_shutdownRequested)
+        {
+            _shutdownRequested = true;
+            ReleaseOutstanding();
+        }
+
+        if (mode == ShutdownMode.CancelPending)
+        {
+            CancelPending();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            CancelRunning();
+            throw;
+        }
+
+        await StopCoreAsync();
+        SpindleTelemetry.Unregister(this);
+    }
+
+    /// <summary>Shuts down gracefully: running and pending tasks finish first.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await ShutdownAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs one task; the core every Submit overload calls.</summary>
+    private protected abstract Task<TResult> SubmitCore<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken);
+
+    /// <summary>Ends pending (not yet started) tasks as cancelled.</summary>
+    private protected abstract void CancelPending();
+
+    /// <summary>Cancels the tokens of running tasks (shutdown was asked to stop waiting).</summary>
+    private protected abstract void CancelRunning();
+
+    /// <summary>Releases threads, workers and files once all accepted work has ended.</summary>
+    private protected abstract ValueTask StopCoreAsync();
+
+    /// <summary>Counts a task as accepted, or throws if the executor is shut down.</summary>
+    private protected void AcceptTask()
+    {
+        Interlocked.Increment(ref _outstanding);
+        if (_shutdownRequested)
+        {
+            ReleaseOutstanding();
+            ThrowShutdown();
+        }
+    }
+
+    /// <summary>Counts an accepted task as ended.</summary>
+    private protected void ReleaseOutstanding()
+    {
+        if (Interlocked.Decrement(ref _outstanding) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private protected void ThrowIfShutdown()
+    {
+        if (_shutdownRequested)
+        {
+            ThrowShutdown();
+        }
+    }
+
+    private void ThrowShutdown() =>
+        throw new InvalidOperationException($"The executor '{Name}' has been shut down and accepts no more work; create a new executor.");
+
+    private void RaiseProgressChanged() => _progressChanged?.Invoke(this, _tracker.Snapshot());
+
+    /// <summary>The Map engine; a variant may replace it (the process executor batches items).</summary>
+    private protected virtual IAsyncEnumerable<TResult> MapCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>
+        MapOrdered(work, source, options, cancellationToken);
+
+    /// <summary>The MapUnordered engine; a variant may replace it.</summary>
+    private protected virtual IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>
+        MapAsCompleted(work, source, options, cancellationToken);
+
+    private async IAsyncEnumerable<TResult> MapOrdered<TArg, TResult>(
+        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfShutdown();
+        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+
+        // One token for everything this Map started: a failure, an early break by the consumer, or the
+        // caller's token cancels the tasks still in flight, so nothing outlives the enumeration.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var window = new Queue<Task<TResult>>(Math.Min(maxInFlight, 1024));
+        var enumerator = source.GetAsyncEnumerator(cts.Token);
+        var more = true;
+        try
+        {
+            while (true)
+            {
+                // Pull only while the window has room: this bound is what keeps an endless source in constant memory.
+                while (more && window.Count < maxInFlight)
+                {
+                    if (!await enumerator.MoveNextAsync())
+                    {
+                        more = false;
+                        break;
+                    }
+
+                    window.Enqueue(SubmitCore(work, enumerator.Current, options.Task, cts.Token));
+                }
+
+                if (window.Count == 0)
+                {
+                    yield break;
+                }
+
+                // Awaiting the head rethrows its exception unchanged: the first failure in input order wins,
+                // and the finally below stops pulling the source.
+                yield return await window.Dequeue();
+            }
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await enumerator.DisposeAsync();
+            await DrainQuietly(window);
+        }
+    }
+
+    private async IAsyncEnumerable<(TArg Input, TResult Result)> MapAsCompleted<TArg, TResult>(
+        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfShutdown();
+        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // Completed tasks are posted here by their continuations; the channel never holds more than
+        // maxInFlight entries because no more tasks than that exist at once.
+        var done = System.Threading.Channels.Channel.CreateUnbounded<(TArg, Task<TResult>)>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        var inFlight = new HashSet<Task<TResult>>();
+        var enumerator = source.GetAsyncEnumerator(cts.Token);
+        var more = true;
+        try
+        {
+            while (true)
+            {
+                while (more && inFlight.Count < maxInFlight)
+                {
+                    if (!await enumerator.MoveNextAsync())
+                    {
+                        more = false;
+                        break;
+                    }
+
+                    var input = enumerator.Current;
+                    var task = SubmitCore(work, input, options.Task, cts.Token);
+                    inFlight.Add(task);
+                    _ = task.ContinueWith(
+                        static (t, state) => ((System.Threading.Channels.ChannelWriter<(TArg, Task<TResult>)>, TArg))state!
+                            is var (writer, input) ? writer.TryWrite((input, t)) : false,
+                        (done.Writer, input),
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                }
+
+                if (inFlight.Count == 0)
+                {
+                    yield break;
+                }
+
+                var (arg, completed) = await done.Reader.ReadAsync(CancellationToken.None);
+                inFlight.Remove(completed);
+                yield return (arg, await completed);
+            }
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await enumerator.DisposeAsync();
+            await DrainQuietly(inFlight);
+        }
+    }
+
+    /// <summary>Waits for tasks a Map abandoned, observing their exceptions so none goes unobserved.</summary>
+    private static async Task DrainQuietly<T>(IEnumerable<Task<T>> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            try
+            {
+                await t;
+            }
+#pragma warning disable CA1031 // The Map already surfaced its own outcome; abandoned tasks only need observing.
+            catch
+            {
+            }
+#pragma warning restore CA1031
+        }
+    }
+}

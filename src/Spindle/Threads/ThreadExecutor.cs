@@ -1,0 +1,87 @@
+namespace Spindle.Threads;
+
+/// <summary>
+/// The thread executor: async work on the I/O lane, synchronous work on the CPU lane's dedicated threads.
+/// A declared or per-call kind moves work across: IoBound sync work (blocking calls) to the I/O lane,
+/// CpuBound async work to the CPU lane.
+/// </summary>
+internal sealed class ThreadExecutor : Executor
+{
+    private readonly IoLane _io;
+    private readonly CpuLane _cpu;
+    private readonly CancellationTokenSource _stop = new();
+
+    public ThreadExecutor(ThreadExecutorOptions options)
+        : base(Validated(options).Name)
+    {
+        _io = new IoLane(options.IoConcurrency);
+        _cpu = new CpuLane(options.Name, options.CpuThreads);
+    }
+
+    public override Technique Technique => Technique.Threads;
+
+    internal CancellationToken StopToken => _stop.Token;
+
+    internal int IoConcurrency => _io.Concurrency;
+
+    internal int CpuThreads => _cpu.Concurrency;
+
+    private protected override int DefaultMaxInFlight => 2 * Math.Max(_io.Concurrency, _cpu.Concurrency);
+
+    /// <summary>Runs work on the given lane; used by Auto, which chooses lanes itself.</summary>
+    internal Task<TResult> SubmitTo<TArg, TResult>(WorkKind lane, Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken)
+    {
+        AcceptTask();
+        Tracker.Queued();
+        ILane target = lane == WorkKind.IoBound ? _io : _cpu;
+        var item = new ThreadWorkItem<TArg, TResult>(this, target, work, arg, options.Timeout, cancellationToken);
+        target.Enqueue(item);
+        return item.Task;
+    }
+
+    internal void OnTaskEnded() => ReleaseOutstanding();
+
+    private protected override Task<TResult> SubmitCore<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken)
+    {
+        var lane = options.Kind switch
+        {
+            WorkKind.IoBound => WorkKind.IoBound,
+            WorkKind.CpuBound => WorkKind.CpuBound,
+            WorkKind.Isolated => throw new ArgumentException(
+                "Work of kind Isolated needs a worker process; submit it to Executor.Processes() or Executor.Auto() instead of Executor.Threads().",
+                nameof(options)),
+            _ => work.IsAsync ? WorkKind.IoBound : WorkKind.CpuBound,
+        };
+        return SubmitTo(lane, work, arg, options, cancellationToken);
+    }
+
+    private protected override void CancelPending()
+    {
+        var cancelled = new CancellationToken(canceled: true);
+        _io.CancelPending(cancelled);
+        _cpu.CancelPending(cancelled);
+    }
+
+    private protected override void CancelRunning() => _stop.Cancel();
+
+    private protected override ValueTask StopCoreAsync()
+    {
+        _cpu.Stop();
+        _io.Stop();
+
+        // Joining the lane threads could block a caller's thread; they exit promptly once stopped, so the
+        // join happens on the pool.
+        return new ValueTask(Task.Run(() =>
+        {
+            _cpu.Dispose();
+            _stop.Dispose();
+        }));
+    }
+
+    private static ThreadExecutorOptions Validated(ThreadExecutorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+}
