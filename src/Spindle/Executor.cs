@@ -9,7 +9,7 @@ namespace Spindle;
 /// <c>Submit</c>, <c>Map</c>, <c>MapUnordered</c> and <see cref="ShutdownAsync"/>.
 /// </summary>
 /// <remarks>
-/// Create one with <see cref="Threads"/>. Every shape of work (sync or async, with
+/// Create one with <see cref="Threads"/> or <see cref="Processes"/>. Every shape of work (sync or async, with
 /// or without a token) funnels into one core method per variant; Map and MapUnordered are written once, here,
 /// on top of it (as CPython writes map on top of submit), and a variant may replace them (processes batch).
 /// </remarks>
@@ -32,6 +32,9 @@ public abstract partial class Executor : IAsyncDisposable
 
     /// <summary>Creates an executor that runs tasks on threads of this process: an I/O lane and a CPU lane.</summary>
     public static Executor Threads(ThreadExecutorOptions? options = null) => new ThreadExecutor(options ?? new ThreadExecutorOptions());
+
+    /// <summary>Creates an executor that runs tasks in worker processes (this app, re-executed), each with its own memory.</summary>
+    public static Executor Processes(ProcessExecutorOptions? options = null) => new Processes.ProcessExecutor(options ?? new ProcessExecutorOptions());
 
     /// <summary>The executor's name, used in metrics, logs and worker output.</summary>
     public string Name { get; }

@@ -21,35 +21,35 @@ internal sealed class ProgressTracker
         Volatile.Read(ref _failed),
         Volatile.Read(ref _cancelled));
 
-    public void Queued()
+    public void Queued(int count = 1)
     {
-        Interlocked.Increment(ref _queued);
+        Interlocked.Add(ref _queued, count);
         Changed?.Invoke();
     }
 
-    public void Started()
+    public void Started(int count = 1)
     {
-        Interlocked.Decrement(ref _queued);
-        Interlocked.Increment(ref _running);
+        Interlocked.Add(ref _queued, -count);
+        Interlocked.Add(ref _running, count);
         Changed?.Invoke();
     }
 
     /// <summary>Moves a task back from running to queued (its worker died and it will run again).</summary>
-    public void Requeued()
+    public void Requeued(int count = 1)
     {
-        Interlocked.Decrement(ref _running);
-        Interlocked.Increment(ref _queued);
+        Interlocked.Add(ref _running, -count);
+        Interlocked.Add(ref _queued, count);
         Changed?.Invoke();
     }
 
-    public void Finished(bool wasRunning, TaskOutcome outcome)
+    public void Finished(bool wasRunning, TaskOutcome outcome, int count = 1)
     {
-        Interlocked.Decrement(ref wasRunning ? ref _running : ref _queued);
+        Interlocked.Add(ref wasRunning ? ref _running : ref _queued, -count);
         switch (outcome)
         {
-            case TaskOutcome.Completed: Interlocked.Increment(ref _completed); break;
-            case TaskOutcome.Failed: Interlocked.Increment(ref _failed); break;
-            default: Interlocked.Increment(ref _cancelled); break;
+            case TaskOutcome.Completed: Interlocked.Add(ref _completed, count); break;
+            case TaskOutcome.Failed: Interlocked.Add(ref _failed, count); break;
+            default: Interlocked.Add(ref _cancelled, count); break;
         }
 
         Changed?.Invoke();

@@ -1,0 +1,177 @@
+using Spindle.Diagnostics;
+
+namespace Spindle.Processes;
+
+/// <summary>Where a task is in its life on the process executor.</summary>
+internal enum ProcessTaskState
+{
+    /// <summary>In the executor's pending queue; cancellable without any worker knowing.</summary>
+    Queued,
+
+    /// <summary>Sent to a worker, behind the task it is running.</summary>
+    Sent,
+
+    /// <summary>The oldest task on its worker: the one the worker is running.</summary>
+    Running,
+}
+
+/// <summary>
+/// A task (one item, or a batch of Map items) as the scheduler sees it. Fields other than the completion are
+/// guarded by the executor's gate; completion is once-only through <see cref="TryFinish"/>.
+/// </summary>
+internal abstract class ProcessTask(ProcessExecutor owner, FunctionRef function, byte[] payload, bool isBatch, int items, TaskOptions options, CancellationToken callerToken)
+{
+    private int _finished;
+
+    public long Id { get; } = owner.NextTaskId();
+
+    public FunctionRef Function { get; } = function;
+
+    public byte[] Payload { get; } = payload;
+
+    public bool IsBatch { get; } = isBatch;
+
+    public int Items { get; } = items;
+
+    public TimeSpan? Timeout { get; } = options.Timeout;
+
+    public int RetriesLeft { get; set; } = options.Retries;
+
+    public CancellationToken CallerToken { get; } = callerToken;
+
+    public CancellationTokenRegistration Registration { get; set; }
+
+    public ProcessTaskState State { get; set; }
+
+    public LinkedListNode<ProcessTask>? Node { get; set; }
+
+    public WorkerHandle? Worker { get; set; }
+
+    /// <summary>When it started running (Stopwatch ticks), for its timeout.</summary>
+    public long StartedAt { get; set; }
+
+    /// <summary>When its cancellation grace period ends (Stopwatch ticks); 0 if not cancelled while running.</summary>
+    public long CancelDeadline { get; set; }
+
+    public bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    protected ProcessExecutor Owner { get; } = owner;
+
+    /// <summary>Deserializes the worker's result and completes the task.</summary>
+    public abstract void Complete(ReadOnlyMemory<byte> payload, long elapsedTicks, bool wasRunning);
+
+    /// <summary>Completes the task with the work's own exception (and, for a batch, the results before it).</summary>
+    public abstract void CompleteWithError(ReadOnlyMemory<byte> partialResults, RemoteError error, bool wasRunning);
+
+    public void Fail(Exception error, bool wasRunning)
+    {
+        if (TryFinish(wasRunning, TaskOutcome.Failed))
+        {
+            SetException(error);
+        }
+    }
+
+    public void Cancel(bool wasRunning, CancellationToken token)
+    {
+        if (TryFinish(wasRunning, TaskOutcome.Cancelled))
+        {
+            SetCanceled(token);
+        }
+    }
+
+    protected bool TryFinish(bool wasRunning, TaskOutcome outcome)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return false;
+        }
+
+        Registration.Dispose();
+        Owner.Tracker.Finished(wasRunning, outcome, Items);
+        Owner.OnTaskEnded();
+        return true;
+    }
+
+    protected abstract void SetException(Exception error);
+
+    protected abstract void SetCanceled(CancellationToken token);
+}
+
+/// <summary>A single task whose result is one value.</summary>
+internal sealed class ProcessTask<TResult>(ProcessExecutor owner, FunctionRef function, byte[] payload, TaskOptions options, CancellationToken callerToken)
+    : ProcessTask(owner, function, payload, isBatch: false, items: 1, options, callerToken)
+{
+    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<TResult> Task => _completion.Task;
+
+    public override void Complete(ReadOnlyMemory<byte> payload, long elapsedTicks, bool wasRunning)
+    {
+        TResult result;
+        try
+        {
+            result = PayloadSerializer.Deserialize<TResult>(payload);
+        }
+        catch (MessagePack.MessagePackSerializationException e)
+        {
+            Fail(new InvalidOperationException($"The result of '{Function.DisplayName}' could not be read as {PayloadSerializer.TypeName(typeof(TResult))}: {e.Message}", e), wasRunning);
+            return;
+        }
+
+        if (TryFinish(wasRunning, TaskOutcome.Completed))
+        {
+            _completion.TrySetResult(result);
+        }
+    }
+
+    public override void CompleteWithError(ReadOnlyMemory<byte> partialResults, RemoteError error, bool wasRunning) =>
+        Fail(new RemoteTaskException(error), wasRunning);
+
+    protected override void SetException(Exception error) => _completion.TrySetException(error);
+
+    protected override void SetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
+}
+
+/// <summary>The outcome of a batch: the results in order, up to the first item that threw, and that item's error.</summary>
+internal sealed record BatchOutcome<TResult>(TResult[] Results, RemoteTaskException? Error, TimeSpan Elapsed);
+
+/// <summary>A batch of Map items sent as one task.</summary>
+internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef function, byte[] payload, int items, TaskOptions options, CancellationToken callerToken)
+    : ProcessTask(owner, function, payload, isBatch: true, items, options, callerToken)
+{
+    private readonly TaskCompletionSource<BatchOutcome<TResult>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<BatchOutcome<TResult>> Task => _completion.Task;
+
+    public override void Complete(ReadOnlyMemory<byte> payload, long elapsedTicks, bool wasRunning)
+    {
+        TResult[] results;
+        try
+        {
+            results = PayloadSerializer.Deserialize<TResult[]>(payload);
+        }
+        catch (MessagePack.MessagePackSerializationException e)
+        {
+            Fail(new InvalidOperationException($"The results of '{Function.DisplayName}' could not be read as {PayloadSerializer.TypeName(typeof(TResult))}: {e.Message}", e), wasRunning);
+            return;
+        }
+
+        if (TryFinish(wasRunning, TaskOutcome.Completed))
+        {
+            _completion.TrySetResult(new BatchOutcome<TResult>(results, null, TimeSpan.FromTicks(elapsedTicks)));
+        }
+    }
+
+    public override void CompleteWithError(ReadOnlyMemory<byte> partialResults, RemoteError error, bool wasRunning)
+    {
+        var results = partialResults.Length == 0 ? [] : PayloadSerializer.Deserialize<TResult[]>(partialResults);
+        if (TryFinish(wasRunning, TaskOutcome.Failed))
+        {
+            _completion.TrySetResult(new BatchOutcome<TResult>(results, new RemoteTaskException(error), TimeSpan.Zero));
+        }
+    }
+
+    protected override void SetException(Exception error) => _completion.TrySetException(error);
+
+    protected override void SetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
+}

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Reflection;
+using Spindle.Processes.Protocol;
+
+namespace Spindle.Processes;
+
+/// <summary>
+/// The worker's side of the channel. A reader thread takes frames off the socket; the main thread runs tasks
+/// one at a time, in arrival order (so the parent always knows which task is running: the oldest one it sent);
+/// a writer thread sends replies. If the parent goes away the worker takes its process group down with it.
+/// </summary>
+internal sealed class WorkerHost
+{
+    private readonly object _lock = new();
+    private readonly Queue<RunRequest> _queue = new();
+    private readonly HashSet<long> _cancelledBeforeStart = [];
+    private readonly Dictionary<int, FunctionInvoker> _functions = [];
+    private readonly Dictionary<int, (string Name, string Path, int Token)> _definitions = [];
+    private readonly string _socketPath;
+    private readonly int _parentPid;
+    private readonly int _maxFrameBytes;
+    private long _runningId = -1;
+    private CancellationTokenSource? _runningCts;
+    private bool _stopping;
+    private FrameSink? _sink;
+    private long _rss;
+    private long _rssSampledAt;
+
+    private WorkerHost(string socketPath, int parentPid, int maxFrameBytes)
+    {
+        _socketPath = socketPath;
+        _parentPid = parentPid;
+        _maxFrameBytes = maxFrameBytes;
+    }
+
+    /// <summary>Runs the worker until the parent says stop or goes away; returns the exit code.</summary>
+    public static int Run()
+    {
+        var socketPath = Environment.GetEnvironmentVariable(WorkerEnvironment.Socket)!;
+        var workerId = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.WorkerId) ?? "0", CultureInfo.InvariantCulture);
+        var parentPid = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.ParentPid) ?? "0", CultureInfo.InvariantCulture);
+        var maxFrame = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxFrameBytes) ?? "268435456", CultureInfo.InvariantCulture);
+        WorkerEnvironment.Scrub();
+
+        // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
+        // worker together with every process its tasks started.
+        Native.BecomeGroupLeader();
+
+        // The token comes on stdin, never in the environment or the command line, where other users could read it.
+        using var stdin = new StreamReader(Console.OpenStandardInput());
+        var token = Convert.FromHexString(stdin.ReadLine() ?? throw new InvalidOperationException("No token on stdin."));
+        return new WorkerHost(socketPath, parentPid, maxFrame).Serve(workerId, token);
+    }
+
+    private int Serve(int workerId, byte[] token)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(_socketPath));
+        using var stream = new NetworkStream(socket, ownsSocket: true);
+        _sink = new FrameSink(stream, "spindle worker writer", _ => DieWithParent());
+
+        var hello = _sink.BeginAppend();
+        hello.BeginFrame(FrameType.Hello);
+        hello.WriteBytes(token);
+        hello.WriteInt32(workerId);
+        hello.WriteInt32(Environment.ProcessId);
+        hello.EndFrame();
+        _sink.EndAppend();
+
+        var reader = new FrameReader(new BufferedStream(stream, 64 * 1024), _maxFrameBytes);
+        if (!reader.TryRead(out var type, out var body) || type != FrameType.Welcome)
+        {
+            return 3;
+        }
+
+        RunInitializer(body);
+        new Thread(() => ReadLoop(reader)) { IsBackground = true, Name = "spindle worker reader" }.Start();
+        new Thread(WatchParent) { IsBackground = true, Name = "spindle worker watchdog" }.Start();
+        ExecuteLoop();
+        _sink.Close();
+        return 0;
+    }
+
+    private static void RunInitializer(ReadOnlyMemory<byte> welcome)
+    {
+        var fields = new FieldReader(welcome);
+        if (fields.ReadByte() == 0)
+        {
+            return;
+        }
+
+        var name = fields.ReadString();
+        var path = fields.ReadString();
+        var token = fields.ReadInt32();
+        Assembly assembly;
+        try
+        {
+            assembly = Assembly.Load(new AssemblyName(name));
+        }
+        catch (FileNotFoundException)
+        {
+            assembly = Assembly.LoadFrom(path);
+        }
+
+        var method = (MethodInfo)assembly.ManifestModule.ResolveMethod(token)!;
+        var target = method.IsStatic ? null : method.DeclaringType!.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null);
+        method.Invoke(target, null);
+    }
+
+    private void ReadLoop(FrameReader reader)
+    {
+        try
+        {
+            while (reader.TryRead(out var type, out var body))
+            {
+                var fields = new FieldReader(body);
+                switch (type)
+                {
+                    case FrameType.Define:
+                        var id = fields.ReadInt32();
+                        var definition = (fields.ReadString(), fields.ReadString(), fields.ReadInt32());
+                        lock (_lock)
+                        {
+                            _definitions[id] = definition;
+                        }
+
+                        break;
+                    case FrameType.Run:
+                        var request = new RunRequest(fields.ReadInt64(), fields.ReadInt32(), fields.ReadByte() == 1, fields.Rest.ToArray());
+                        lock (_lock)
+                        {
+                            _queue.Enqueue(request);
+                            Monitor.Pulse(_lock);
+                        }
+
+                        break;
+                    case FrameType.Cancel:
+                        var taskId = fields.ReadInt64();
+                        lock (_lock)
+                        {
+                            if (_runningId == taskId)
+                            {
+                                _runningCts?.Cancel();
+                            }
+                            else
+                            {
+                                _cancelledBeforeStart.Add(taskId);
+                            }
+                        }
+
+                        break;
+                    case FrameType.Stop:
+                        lock (_lock)
+                        {
+                            _stopping = true;
+                            Monitor.Pulse(_lock);
+                        }
+
+                        return;
+                    default:
+                        throw new InvalidDataException($"Unexpected frame type {type}.");
+                }
+            }
+        }
+#pragma warning disable CA1031 // Whatever broke the channel, the parent is unreachable: the worker must go.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        lock (_lock)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+        }
+
+        DieWithParent();
+    }
+
+    private void ExecuteLoop()
+    {
+        while (true)
+        {
+            RunRequest request;
+            CancellationTokenSource cts;
+            lock (_lock)
+            {
+                while (_queue.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_lock);
+                }
+
+                if (_queue.Count == 0)
+                {
+                    return;
+                }
+
+                request = _queue.Dequeue();
+                if (_cancelledBeforeStart.Remove(request.TaskId))
+                {
+                    Reply(FrameType.Cancelled, request.TaskId, 0, default, default);
+                    continue;
+                }
+
+                cts = new CancellationTokenSource();
+                _runningId = request.TaskId;
+                _runningCts = cts;
+            }
+
+            Execute(request, cts);
+            lock (_lock)
+            {
+                _runningId = -1;
+                _runningCts = null;
+            }
+
+            cts.Dispose();
+        }
+    }
+
+    private void Execute(RunRequest request, CancellationTokenSource cts)
+    {
+        var clock = Stopwatch.GetTimestamp();
+        try
+        {
+            var invoker = Invoker(request.FunctionId);
+            if (request.IsBatch)
+            {
+                var (results, error) = invoker.InvokeBatch(request.Payload, cts.Token);
+                var elapsed = Stopwatch.GetElapsedTime(clock).Ticks;
+                if (error is null)
+                {
+                    Reply(FrameType.Result, request.TaskId, elapsed, results, default);
+                }
+                else
+                {
+                    ReplyError(request.TaskId, elapsed, results, error, cts);
+                }
+            }
+            else
+            {
+                var result = invoker.Invoke(request.Payload, cts.Token);
+                Reply(FrameType.Result, request.TaskId, Stopwatch.GetElapsedTime(clock).Ticks, result, default);
+            }
+        }
+#pragma warning disable CA1031 // The work's exception goes back to the parent, which hands it to the caller.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ReplyError(request.TaskId, Stopwatch.GetElapsedTime(clock).Ticks, [], e, cts);
+        }
+    }
+
+    private void ReplyError(long taskId, long elapsed, byte[] partialResults, Exception error, CancellationTokenSource cts)
+    {
+        if (error is OperationCanceledException && cts.IsCancellationRequested)
+        {
+            Reply(FrameType.Cancelled, taskId, elapsed, default, default);
+            return;
+        }
+
+        if (error is TargetInvocationException { InnerException: { } inner })
+        {
+            error = inner;
+        }
+
+        Reply(FrameType.Error, taskId, elapsed, partialResults, RemoteError.From(error).ToBytes());
+    }
+
+    private FunctionInvoker Invoker(int functionId)
+    {
+        if (_functions.TryGetValue(functionId, out var invoker))
+        {
+            return invoker;
+        }
+
+        (string Name, string Path, int Token) definition;
+        lock (_lock)
+        {
+            if (!_definitions.TryGetValue(functionId, out definition))
+            {
+                throw new InvalidOperationException($"Function {functionId} was run before it was defined.");
+            }
+        }
+
+        invoker = FunctionInvoker.Resolve(definition.Name, definition.Path, definition.Token);
+        _functions[functionId] = invoker;
+        return invoker;
+    }
+
+    private void Reply(FrameType type, long taskId, long elapsedTicks, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> error)
+    {
+        var buffer = _sink!.BeginAppend();
+        try
+        {
+            buffer.BeginFrame(type);
+            buffer.WriteInt64(taskId);
+            buffer.WriteInt64(SampleRss());
+            buffer.WriteInt64(elapsedTicks);
+            if (type == FrameType.Error)
+            {
+                buffer.WriteInt32(payload.Length);
+            }
+
+            buffer.WriteBytes(payload);
+            buffer.WriteBytes(error);
+            buffer.EndFrame();
+        }
+        finally
+        {
+            _sink.EndAppend();
+        }
+    }
+
+    /// <summary>The resident set size, read from /proc at most every 10 ms so that tiny tasks do not pay for it.</summary>
+    private long SampleRss()
+    {
+        var now = Environment.TickCount64;
+        if (now - _rssSampledAt >= 10)
+        {
+            _rssSampledAt = now;
+            _rss = Native.ResidentBytes(Environment.ProcessId);
+        }
+
+        return _rss;
+    }
+
+    private void WatchParent()
+    {
+        // The socket's end of stream is the main signal that the parent died; this catches the rare case
+        // where something else keeps the socket open.
+        while (true)
+        {
+            Thread.Sleep(250);
+            if (_parentPid > 0 && Native.ParentPid() != _parentPid)
+            {
+                DieWithParent();
+            }
+        }
+    }
+
+    /// <summary>The parent is gone: remove its socket directory (it cannot) and kill this worker's process group.</summary>
+    private void DieWithParent()
+    {
+        try
+        {
+            var directory = Path.GetDirectoryName(_socketPath);
+            if (directory is not null && Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        Native.KillGroup(Environment.ProcessId, Native.SIGKILL);
+        Environment.Exit(70);
+    }
+
+    private sealed record RunRequest(long TaskId, int FunctionId, bool IsBatch, byte[] Payload);
+}

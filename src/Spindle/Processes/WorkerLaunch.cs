@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Spindle.Processes;
+
+/// <summary>How a worker is started: this very app, re-executed, with Spindle's startup hook taking over before Main.</summary>
+internal static class WorkerLaunch
+{
+    private static readonly Lazy<(string FileName, string[] Arguments)> s_self = new(ReadOwnCommandLine);
+
+    public static ProcessStartInfo StartInfo(ProcessExecutorOptions options, int workerId, string socketPath)
+    {
+        var (fileName, arguments) = options.Command is { } command
+            ? (command.FileName, command.Arguments.ToArray())
+            : s_self.Value;
+        var info = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var hooks = Environment.GetEnvironmentVariable(WorkerEnvironment.StartupHooks);
+        var spindle = typeof(WorkerLaunch).Assembly.Location;
+        info.Environment[WorkerEnvironment.StartupHooks] = string.IsNullOrEmpty(hooks) ? spindle : spindle + Path.PathSeparator + hooks;
+        info.Environment[WorkerEnvironment.HooksBefore] = hooks ?? "";
+        info.Environment[WorkerEnvironment.Socket] = socketPath;
+        info.Environment[WorkerEnvironment.WorkerId] = workerId.ToString(CultureInfo.InvariantCulture);
+        info.Environment[WorkerEnvironment.ParentPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        info.Environment[WorkerEnvironment.MaxFrameBytes] = options.MaxFrameBytes.ToString(CultureInfo.InvariantCulture);
+
+        // Workers are small and many: the workstation GC keeps an idle worker's memory low.
+        info.Environment["DOTNET_gcServer"] = "0";
+        info.Environment["DOTNET_TieredPGO"] = "0";
+        return info;
+    }
+
+    /// <summary>
+    /// This process's own command line, so that a worker is the same app started the same way: an apphost, a
+    /// published app, or 'dotnet exec … app.dll' (test hosts included). Linux keeps it in /proc/self/cmdline.
+    /// </summary>
+    private static (string FileName, string[] Arguments) ReadOwnCommandLine()
+    {
+        var processPath = Environment.ProcessPath ?? throw new WorkerStartException("This process's executable path is unknown, so it cannot be re-executed as a worker; set ProcessExecutorOptions.Command.");
+        if (File.Exists("/proc/self/cmdline"))
+        {
+            var parts = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.None);
+            var count = parts.Length > 0 && parts[^1].Length == 0 ? parts.Length - 1 : parts.Length;
+            return (processPath, parts[1..count]);
+        }
+
+        var args = Environment.GetCommandLineArgs();
+        var isDotnetHost = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+        return (processPath, isDotnetHost ? args : args[1..]);
+    }
+}
