@@ -6,4 +6,8 @@ namespace Spindle;
 /// </summary>
 /// <param name="FileName">The executable.</param>
 /// <param name="Arguments">Its arguments.</param>
-public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments);
+public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments)
+{
+    /// <summary>Extra environment variables for the worker, applied last (they may override Spindle's own).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+}

@@ -40,6 +40,11 @@ internal static class WorkerLaunch
         // Workers are small and many: the workstation GC keeps an idle worker's memory low.
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (name, value) in options.Command?.Environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return info;
     }
 

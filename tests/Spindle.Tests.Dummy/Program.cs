@@ -1,0 +1,21 @@
+// A small real program for process tests: a parent that owns workers (to be killed or interrupted by a test),
+// and a fake worker that speaks the channel badly (to prove the parent survives it).
+using System.Globalization;
+using Spindle;
+using Spindle.Tests.Dummy;
+
+switch (args.FirstOrDefault())
+{
+    case "parent":
+        return await DummyParent.RunAsync(args.Skip(1).ToArray());
+    case "fake-worker":
+        return FakeWorker.Run(args[1]);
+    case "echo":
+        Console.WriteLine(string.Join(' ', args.Skip(1)));
+        return 0;
+    case "exit":
+        return int.Parse(args[1], CultureInfo.InvariantCulture);
+    default:
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <phase> | fake-worker <mode> | echo <words> | exit <code>");
+        return 2;
+}

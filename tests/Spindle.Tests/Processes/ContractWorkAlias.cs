@@ -1,0 +1,1 @@
+global using ContractWorkAlias = Spindle.Tests.Contract.ContractWork;

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace Spindle.Tests.Processes;
+
+/// <summary>Looks at processes from outside: alive or not, and how to start the dummy app.</summary>
+internal static class ProcessProbe
+{
+    /// <summary>True while the process exists and is not a zombie (a zombie has exited; it only waits to be reaped).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state != 'Z' && state != 'X';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public static string DummyPath => Path.Combine(AppContext.BaseDirectory, "Spindle.Tests.Dummy");
+
+    public static Process StartDummy(params string[] args)
+    {
+        var info = new ProcessStartInfo(DummyPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Reads the dummy's stdout until a line starts with <paramref name="prefix"/>, and returns the rest of it.</summary>
+    public static async Task<string> ReadLineStartingWith(Process process, string prefix)
+    {
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return line[prefix.Length..].Trim();
+            }
+        }
+
+        throw new InvalidOperationException($"The dummy exited before printing '{prefix}'; stderr: {await process.StandardError.ReadToEndAsync()}");
+    }
+}
