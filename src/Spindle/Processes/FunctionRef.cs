@@ -68,9 +68,7 @@ internal sealed record FunctionRef(int Id, string AssemblyName, string AssemblyP
         var type = target.GetType();
         if (type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
         {
-            var captured = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-                .Select(static f => f.Name.Contains("__this", StringComparison.Ordinal) ? "this" : f.Name)
-                .ToArray();
+            var captured = CapturedNames(method, type);
             if (captured.Length > 0)
             {
                 var names = string.Join("', '", captured);
@@ -81,5 +79,43 @@ internal sealed record FunctionRef(int Id, string AssemblyName, string AssemblyP
         }
 
         return $"The work passed to {member} is the instance method '{type.Name}.{method.Name}', which carries its object's state; make it static and pass that state as the argument.";
+    }
+
+    /// <summary>
+    /// The variables a closure method reads: the closure fields its IL loads. A display class holds every variable
+    /// captured in its scope, so naming only the ones this lambda uses makes the error point at the right one.
+    /// </summary>
+    private static string[] CapturedNames(MethodInfo method, Type closure)
+    {
+        var all = closure.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+        var used = new List<FieldInfo>();
+        var il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
+        for (var i = 0; i + 4 < il.Length; i++)
+        {
+            // ldfld (0x7B) and ldflda (0x7C) take a field token; operand bytes that happen to look like one
+            // resolve to no field of this closure and are skipped.
+            if (il[i] is not (0x7B or 0x7C))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (method.Module.ResolveField(BitConverter.ToInt32(il, i + 1)) is { } field && all.Contains(field) && !used.Contains(field))
+                {
+                    used.Add(field);
+                }
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        var fields = used.Count > 0 ? used : [.. all];
+        return [.. fields.SelectMany(f => f.Name.StartsWith("<>8__", StringComparison.Ordinal)
+                ? f.FieldType.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Select(static n => n.Name)
+                : [f.Name])
+            .Select(static n => n.Contains("__this", StringComparison.Ordinal) ? "this" : n)
+            .Distinct()];
     }
 }
