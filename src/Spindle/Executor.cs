@@ -36,6 +36,12 @@ public abstract partial class Executor : IAsyncDisposable
     /// <summary>Creates an executor that runs tasks in worker processes (this app, re-executed), each with its own memory.</summary>
     public static Executor Processes(ProcessExecutorOptions? options = null) => new Processes.ProcessExecutor(options ?? new ProcessExecutorOptions());
 
+    /// <summary>
+    /// Creates an executor that chooses the technique per function: I/O lane, CPU lane or worker processes, from the
+    /// function's declared kind or from measuring it. Its <see cref="AutoExecutor.Report"/> explains each choice.
+    /// </summary>
+    public static AutoExecutor Auto(AutoExecutorOptions? options = null) => new(options ?? new AutoExecutorOptions());
+
     /// <summary>The executor's name, used in metrics, logs and worker output.</summary>
     public string Name { get; }
 
@@ -43,7 +49,7 @@ public abstract partial class Executor : IAsyncDisposable
     public abstract Technique Technique { get; }
 
     /// <summary>The current task counts.</summary>
-    public ExecutorProgress Progress => _tracker.Snapshot();
+    public ExecutorProgress Progress => Snapshot();
 
     /// <summary>Whether <see cref="ShutdownAsync"/> or <see cref="DisposeAsync"/> has been called.</summary>
     public bool IsShutdown => _shutdownRequested;
@@ -163,7 +169,20 @@ public abstract partial class Executor : IAsyncDisposable
     private void ThrowShutdown() =>
         throw new InvalidOperationException($"The executor '{Name}' has been shut down and accepts no more work; create a new executor.");
 
-    private void RaiseProgressChanged() => _progressChanged?.Invoke(this, _tracker.Snapshot());
+    private void RaiseProgressChanged() => _progressChanged?.Invoke(this, Snapshot());
+
+    /// <summary>The counts behind <see cref="Progress"/>; an executor made of others (Auto) adds theirs up.</summary>
+    private protected virtual ExecutorProgress Snapshot() => _tracker.Snapshot();
+
+    /// <summary>Runs one task through this executor's core; lets an executor made of others (Auto) route to them.</summary>
+    internal Task<TResult> SubmitInternal<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken) =>
+        SubmitCore(work, arg, options, cancellationToken);
+
+    /// <summary>Ends pending tasks as cancelled, for an executor made of others.</summary>
+    internal void CancelPendingInternal() => CancelPending();
+
+    /// <summary>Cancels running tasks, for an executor made of others.</summary>
+    internal void CancelRunningInternal() => CancelRunning();
 
     /// <summary>The Map engine; a variant may replace it (the process executor batches items).</summary>
     private protected virtual IAsyncEnumerable<TResult> MapCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>

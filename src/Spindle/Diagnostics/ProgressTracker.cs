@@ -14,6 +14,9 @@ internal sealed class ProgressTracker
 
     public event Action? Changed;
 
+    /// <summary>Tells listeners that counts changed elsewhere (in the executors an Auto executor is made of).</summary>
+    public void NotifyChanged() => Changed?.Invoke();
+
     public ExecutorProgress Snapshot() => new(
         Volatile.Read(ref _queued),
         Volatile.Read(ref _running),

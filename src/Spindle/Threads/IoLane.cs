@@ -11,8 +11,45 @@ internal sealed class IoLane(int concurrency) : ILane
     private readonly Lock _lock = new();
     private readonly Queue<ThreadWorkItem> _pending = new();
     private int _running;
+    private long _completed;
 
-    public int Concurrency { get; } = concurrency;
+    /// <summary>The current limit; Auto's controller moves it between bounds as throughput responds.</summary>
+    public int Concurrency { get; private set; } = concurrency;
+
+    /// <summary>Tasks finished so far (the controller's throughput signal).</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    /// <summary>Tasks waiting for a slot.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Changes the limit; a higher one starts waiting tasks at once, a lower one takes effect as tasks finish.</summary>
+    public void SetConcurrency(int concurrency)
+    {
+        List<ThreadWorkItem> start = [];
+        lock (_lock)
+        {
+            Concurrency = concurrency;
+            while (_running < Concurrency && _pending.TryDequeue(out var next))
+            {
+                _running++;
+                start.Add(next);
+            }
+        }
+
+        foreach (var item in start)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+        }
+    }
 
     public void Enqueue(ThreadWorkItem item)
     {
@@ -36,7 +73,8 @@ internal sealed class IoLane(int concurrency) : ILane
         ThreadWorkItem? next;
         lock (_lock)
         {
-            if (!_pending.TryDequeue(out next))
+            _completed++;
+            if (_running > Concurrency || !_pending.TryDequeue(out next))
             {
                 _running--;
                 return;

@@ -24,6 +24,8 @@ internal sealed class ThreadExecutor : Executor
 
     internal int IoConcurrency => _io.Concurrency;
 
+    internal IoLane Io => _io;
+
     internal int CpuThreads => _cpu.Concurrency;
 
     private protected override int DefaultMaxInFlight => 2 * Math.Max(_io.Concurrency, _cpu.Concurrency);
