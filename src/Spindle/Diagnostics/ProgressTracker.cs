@@ -14,6 +14,9 @@ internal sealed class ProgressTracker
 
     public event Action? Changed;
 
+    /// <summary>Whether anyone listens to <see cref="Changed"/>; batching work would coarsen the events they see.</summary>
+    public bool HasListeners => Changed is not null;
+
     public ExecutorProgress Snapshot() => new(
         Volatile.Read(ref _queued),
         Volatile.Read(ref _running),
@@ -24,6 +27,13 @@ internal sealed class ProgressTracker
     public void Queued()
     {
         Interlocked.Increment(ref _queued);
+        Changed?.Invoke();
+    }
+
+    /// <summary>Counts <paramref name="count"/> tasks queued at once (a batch of a thread Map).</summary>
+    public void Queued(int count)
+    {
+        Interlocked.Add(ref _queued, count);
         Changed?.Invoke();
     }
 
@@ -39,6 +49,25 @@ internal sealed class ProgressTracker
     {
         Interlocked.Decrement(ref _running);
         Interlocked.Increment(ref _queued);
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Counts the end of a batch of <paramref name="count"/> queued tasks, of which one was counted running if
+    /// <paramref name="wasRunning"/>; outcomes are given as counts.
+    /// </summary>
+    public void FinishedBatch(bool wasRunning, int count, int completed, int failed, int cancelled)
+    {
+        if (wasRunning)
+        {
+            Interlocked.Decrement(ref _running);
+            count--;
+        }
+
+        Interlocked.Add(ref _queued, -count);
+        Interlocked.Add(ref _completed, completed);
+        Interlocked.Add(ref _failed, failed);
+        Interlocked.Add(ref _cancelled, cancelled);
         Changed?.Invoke();
     }
 
