@@ -17,6 +17,9 @@ internal sealed class ProgressTracker
     /// <summary>Tells listeners that counts changed elsewhere (in the executors an Auto executor is made of).</summary>
     public void NotifyChanged() => Changed?.Invoke();
 
+    /// <summary>Whether anyone listens to <see cref="Changed"/>; batching work would coarsen the events they see.</summary>
+    public bool HasListeners => Changed is not null;
+
     public ExecutorProgress Snapshot() => new(
         Volatile.Read(ref _queued),
         Volatile.Read(ref _running),
@@ -42,6 +45,25 @@ internal sealed class ProgressTracker
     {
         Interlocked.Add(ref _running, -count);
         Interlocked.Add(ref _queued, count);
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Counts the end of a batch of <paramref name="count"/> queued tasks, of which one was counted running if
+    /// <paramref name="wasRunning"/>; outcomes are given as counts.
+    /// </summary>
+    public void FinishedBatch(bool wasRunning, int count, int completed, int failed, int cancelled)
+    {
+        if (wasRunning)
+        {
+            Interlocked.Decrement(ref _running);
+            count--;
+        }
+
+        Interlocked.Add(ref _queued, -count);
+        Interlocked.Add(ref _completed, completed);
+        Interlocked.Add(ref _failed, failed);
+        Interlocked.Add(ref _cancelled, cancelled);
         Changed?.Invoke();
     }
 

@@ -5,7 +5,7 @@ namespace Spindle.Threads;
 /// A declared or per-call kind moves work across: IoBound sync work (blocking calls) to the I/O lane,
 /// CpuBound async work to the CPU lane.
 /// </summary>
-internal sealed class ThreadExecutor : Executor
+internal sealed partial class ThreadExecutor : Executor
 {
     private readonly IoLane _io;
     private readonly CpuLane _cpu;
