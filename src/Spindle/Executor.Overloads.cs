@@ -144,21 +144,9 @@ public abstract partial class Executor
         return options;
     }
 
-    private static IAsyncEnumerable<T> ToAsync<T>(IEnumerable<T> source)
+    private static SyncSource<T> ToAsync<T>(IEnumerable<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return Iterate(source);
-
-        // Synchronous sources are pulled lazily, one item per MoveNextAsync, so the in-flight bound holds for them too.
-        static async IAsyncEnumerable<T> Iterate(IEnumerable<T> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            foreach (var item in items)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                yield return item;
-            }
-
-            await Task.CompletedTask;
-        }
+        return new SyncSource<T>(source);
     }
 }

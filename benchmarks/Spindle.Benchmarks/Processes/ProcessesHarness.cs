@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Spindle.Processes;
+
+namespace Spindle.Benchmarks.Processes;
+
+/// <summary>
+/// The process executor's figures (issue 3): unbatched Submit throughput, Map of a million trivial items with
+/// automatic batching, a CPU batch against serial, the time from creating an executor to its first result,
+/// an idle worker's memory, and the time a SIGKILLed worker's replacement takes to serve a task. Values are
+/// medians in seconds, except where the name says otherwise.
+/// </summary>
+public sealed class ProcessesHarness : IHarness
+{
+    private const int Workers = 2;
+    private const int SubmitTasks = 20_000;
+    private const int MapItems = 1_000_000;
+    private const int CpuTasks = 40;
+
+    public string Name => "processes";
+
+    public async Task<IReadOnlyDictionary<string, double>> RunAsync(int repeats, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var limit = BenchWork.Calibrate(BenchWork.CountPrimes, 20_000, 50);
+        var limits = Enumerable.Repeat(limit, CpuTasks).ToArray();
+        var options = new ProcessExecutorOptions { Name = "bench", MaxWorkers = Workers };
+        var times = new Dictionary<string, List<double>>();
+        void Add(string name, double value)
+        {
+            if (!times.TryGetValue(name, out var list))
+            {
+                times[name] = list = [];
+            }
+
+            list.Add(value);
+            log.WriteLine($"{name,-28} {value,12:0.000000}");
+        }
+
+        for (var round = -1; round < repeats; round++)
+        {
+            // A fresh executor per round: creation to first result is one of the figures.
+            var clock = Stopwatch.StartNew();
+            var executor = (ProcessExecutor)Executor.Processes(options);
+            await executor.Submit(BenchWork.Trivial, 0);
+            var firstResult = clock.Elapsed.TotalSeconds;
+            await Task.WhenAll(Enumerable.Range(0, Workers * 4).Select(i => executor.Submit(BenchWork.Trivial, i)));
+
+            var pids = executor.WorkerPids;
+            await Task.Delay(200);
+            var idleRss = pids.Average(pid => Native.ResidentBytes(pid)) / (1024.0 * 1024);
+
+            clock.Restart();
+            await Task.WhenAll(Enumerable.Range(0, SubmitTasks).Select(i => executor.Submit(BenchWork.Trivial, i)));
+            var submit = clock.Elapsed.TotalSeconds;
+
+            clock.Restart();
+            long sum = 0;
+            await foreach (var r in executor.Map(BenchWork.Trivial, Enumerable.Range(0, MapItems)))
+            {
+                sum += r;
+            }
+
+            var map = clock.Elapsed.TotalSeconds;
+
+            clock.Restart();
+            foreach (var l in limits)
+            {
+                BenchWork.CountPrimes(l);
+            }
+
+            var serial = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            await Task.WhenAll(limits.Select(l => executor.Submit(BenchWork.CountPrimes, l)));
+            var parallel = clock.Elapsed.TotalSeconds;
+
+            // Recovery: kill one worker while idle, then time until a task is served on the executor with one fewer.
+            var victim = executor.WorkerPids[0];
+            clock.Restart();
+            Native.Kill(victim, Native.SIGKILL);
+            while (executor.WorkerPids.Contains(victim))
+            {
+                await Task.Yield();
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, Workers * 2).Select(i => executor.Submit(BenchWork.Trivial, i)));
+            while (executor.WorkerPids.Length < Workers)
+            {
+                await Task.Delay(1);
+            }
+
+            var recovery = clock.Elapsed.TotalSeconds;
+            await executor.ShutdownAsync();
+
+            if (round < 0)
+            {
+                continue;
+            }
+
+            Add("first_result", firstResult);
+            Add("idle_rss_mb", idleRss);
+            Add("submit_20k", submit);
+            Add("map_1m", map);
+            Add("cpu.serial", serial);
+            Add("cpu.processes", parallel);
+            Add("recovery", recovery);
+        }
+
+        return times.ToDictionary(t => t.Key, t => HarnessRunner.Median(t.Value));
+    }
+}
