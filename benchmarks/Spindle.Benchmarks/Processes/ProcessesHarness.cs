@@ -48,6 +48,7 @@ public sealed class ProcessesHarness : IHarness
             var pids = executor.WorkerPids;
             await Task.Delay(200);
             var idleRss = pids.Average(pid => Native.ResidentBytes(pid)) / (1024.0 * 1024);
+            var idlePrivate = pids.Average(pid => PrivateBytes(pid)) / (1024.0 * 1024);
 
             clock.Restart();
             await Task.WhenAll(Enumerable.Range(0, SubmitTasks).Select(i => executor.Submit(BenchWork.Trivial, i)));
@@ -98,6 +99,7 @@ public sealed class ProcessesHarness : IHarness
 
             Add("first_result", firstResult);
             Add("idle_rss_mb", idleRss);
+            Add("idle_private_mb", idlePrivate);
             Add("submit_20k", submit);
             Add("map_1m", map);
             Add("cpu.serial", serial);
@@ -106,5 +108,20 @@ public sealed class ProcessesHarness : IHarness
         }
 
         return times.ToDictionary(t => t.Key, t => HarnessRunner.Median(t.Value));
+    }
+
+    /// <summary>Memory only this process holds (private pages), from /proc/PID/smaps_rollup: what one more worker costs.</summary>
+    private static long PrivateBytes(int pid)
+    {
+        long kb = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+        {
+            if (line.StartsWith("Private_", StringComparison.Ordinal))
+            {
+                kb += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return kb * 1024;
     }
 }
