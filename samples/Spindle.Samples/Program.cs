@@ -34,3 +34,25 @@ catch (TimeoutException e)
     Console.WriteLine(e.Message);
 }
 // endregion
+
+// Worker processes: the same app, re-executed; work by reference, arguments by value.
+await using (var processes = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 2 }))
+{
+    var pids = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => processes.Submit(static (int _) => Environment.ProcessId, i)));
+    Console.WriteLine($"this process is {Environment.ProcessId}; the tasks ran in {string.Join(", ", pids.Distinct())}");
+
+    try
+    {
+        await processes.Submit(static (int code) =>
+        {
+            Environment.FailFast("a crash that costs one task");
+            return code;
+        }, 1);
+    }
+    catch (WorkerCrashedException e)
+    {
+        Console.WriteLine($"crashed: worker {e.WorkerId} (pid {e.ProcessId}), signal {e.Signal}; the executor goes on:");
+    }
+
+    Console.WriteLine(await processes.Submit(static (string s) => s.ToUpperInvariant(), "still serving"));
+}
