@@ -50,60 +50,60 @@ internal sealed partial class CommandTemplate
         switch (_mode)
         {
             case JobCommandMode.NoShell:
-            {
-                var argv = new List<string>(_words.Length + args.Count);
-                foreach (var word in _words)
                 {
-                    argv.Add(RenderWord(word, args, seq, slot, quote: false));
-                }
+                    var argv = new List<string>(_words.Length + args.Count);
+                    foreach (var word in _words)
+                    {
+                        argv.Add(RenderWord(word, args, seq, slot, quote: false));
+                    }
 
-                if (!_hasReplacement)
-                {
-                    argv.AddRange(args);
-                }
+                    if (!_hasReplacement)
+                    {
+                        argv.AddRange(args);
+                    }
 
-                var array = argv.ToArray();
-                return new JobLaunch(string.Join(' ', array.Select(ShellQuote.Quote)), array);
-            }
+                    var array = argv.ToArray();
+                    return new JobLaunch(string.Join(' ', array.Select(ShellQuote.Quote)), array);
+                }
 
             case JobCommandMode.QuoteCommand:
-            {
-                // -q: each word is rendered with raw values, then quoted as a whole (GNU: -q echo '{} x' ::: 'a b' runs echo 'a b x').
-                var sb = new StringBuilder();
-                foreach (var word in _words)
                 {
-                    Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false)));
-                }
-
-                if (!_hasReplacement)
-                {
-                    foreach (var arg in args)
+                    // -q: each word is rendered with raw values, then quoted as a whole (GNU: -q echo '{} x' ::: 'a b' runs echo 'a b x').
+                    var sb = new StringBuilder();
+                    foreach (var word in _words)
                     {
-                        Append(sb, ShellQuote.Quote(arg));
+                        Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false)));
                     }
-                }
 
-                return Launch(sb.ToString());
-            }
+                    if (!_hasReplacement)
+                    {
+                        foreach (var arg in args)
+                        {
+                            Append(sb, ShellQuote.Quote(arg));
+                        }
+                    }
+
+                    return Launch(sb.ToString());
+                }
 
             default:
-            {
-                var sb = new StringBuilder();
-                foreach (var word in _words)
                 {
-                    Append(sb, RenderWord(word, args, seq, slot, quote: true));
-                }
-
-                if (!_hasReplacement)
-                {
-                    foreach (var arg in args)
+                    var sb = new StringBuilder();
+                    foreach (var word in _words)
                     {
-                        Append(sb, ShellQuote.Quote(arg));
+                        Append(sb, RenderWord(word, args, seq, slot, quote: true));
                     }
-                }
 
-                return Launch(sb.ToString());
-            }
+                    if (!_hasReplacement)
+                    {
+                        foreach (var arg in args)
+                        {
+                            Append(sb, ShellQuote.Quote(arg));
+                        }
+                    }
+
+                    return Launch(sb.ToString());
+                }
         }
     }
 
