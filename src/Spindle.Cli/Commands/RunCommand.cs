@@ -37,8 +37,12 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>Whether <paramref name="args"/> is a <c>spindle run</c> that can skip the command tree (anything but a help request).</summary>
+    public static bool IsDirectInvocation(string[] args) =>
+        args is ["run", ..] && !args.Skip(1).TakeWhile(a => a.StartsWith('-') && !Separators.Contains(a)).Any(a => a is "--help" or "-h" or "-?");
+
     /// <summary>Runs <c>spindle run</c> on its own words (everything after "run"); returns GNU parallel's exit status.</summary>
-    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, RunStreams streams, CancellationToken token)
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console, RunStreams streams, CancellationToken token)
     {
         var parsed = Parse(args, streams, out var error, out var display);
         if (parsed is null)

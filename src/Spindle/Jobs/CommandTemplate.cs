@@ -112,9 +112,17 @@ internal sealed partial class CommandTemplate
 
     private JobLaunch Launch(string command)
     {
-        if (DirectExecFastPath && !command.AsSpan().ContainsAnyExcept(PlainCommand))
+        // A trailing comment (" # ..." without a newline) means nothing to the shell, so it does not stop a direct exec.
+        var plain = command.AsSpan();
+        var comment = command.IndexOf(" #", StringComparison.Ordinal);
+        if (comment >= 0 && !command.AsSpan(comment).ContainsAny('\n', '\r'))
         {
-            var argv = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            plain = plain[..comment];
+        }
+
+        if (DirectExecFastPath && !plain.ContainsAnyExcept(PlainCommand))
+        {
+            var argv = plain.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (argv.Length > 0 && !ShellOnly.Contains(argv[0]) && _onPath.GetOrAdd(argv[0], IsExecutableOnPath))
             {
                 return new JobLaunch(command, argv);

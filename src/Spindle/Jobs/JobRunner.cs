@@ -141,6 +141,7 @@ public static class JobRunner
         private long _seq;
         private int _inFlight;
         private readonly bool _readsStandardInput;
+        private readonly JobOutputMode _mode;
         private int _threadsStarted;
         private int _threadsLive;
         private long _lastStartTicks = long.MinValue;
@@ -165,6 +166,8 @@ public static class JobRunner
             _stderr = _options.StandardError ?? Console.OpenStandardError();
             _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
             _resumeSet = ResumeSet(_options);
+            // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
+            _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
             _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
         }
 
@@ -362,7 +365,7 @@ public static class JobRunner
             RunningJob job;
             try
             {
-                job = _spawner!.Spawn(launch, _options.OutputMode, seq, slot);
+                job = _spawner!.Spawn(launch, _mode, seq, slot);
             }
             catch (Win32Exception e)
             {
@@ -385,7 +388,7 @@ public static class JobRunner
             long received;
             int status;
             var written = false;
-            if (_options.OutputMode == JobOutputMode.Group)
+            if (_mode == JobOutputMode.Group)
             {
                 status = job.WaitForExit();
                 stdout = job.ReadCaptured(stderr: false);

@@ -102,6 +102,7 @@ public sealed class GnuParallelCompatibilityTests
         Assert.Null(new CommandTemplate(["echo"], JobCommandMode.Shell).Render(["a"], 1, 1).Argv);
         Assert.Null(new CommandTemplate(["X=1", "true"], JobCommandMode.Shell).Render(["a"], 1, 1).Argv);
         Assert.Null(new CommandTemplate(["no-such-program-xyz"], JobCommandMode.Shell).Render(["a"], 1, 1).Argv);
+        Assert.Equal(["sleep", "0"], new CommandTemplate(["sleep 0 # {}"], JobCommandMode.Shell).Render(["a b"], 1, 1).Argv!);
     }
 
     [Fact]
