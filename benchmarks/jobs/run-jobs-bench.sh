@@ -84,7 +84,7 @@ rows.append(("1,000 jobs of `true`, -j2: per job", f"{x/1000*1000:.2f} ms", f"{s
 x, s = med("sleep200", 0), med("sleep200", 1)
 p = med("sleep200", 2) if have_parallel else None
 rows.append(("200 jobs of `sleep 0.05`, -j20 (ideal 0.5 s)", fmt_ms(x), fmt_ms(s), fmt_ms(p) if p else "not installed",
-             f"{s/0.5:.2f}x ideal" + (f", parallel {p/0.5:.2f}x" if p else ""), "≤ 1.15x ideal"))
+             f"{s/0.5:.2f}x ideal (xargs {x/0.5:.2f}x)" + (f", parallel {p/0.5:.2f}x" if p else ""), "≤ 1.15x ideal"))
 s = med("startup", 0)
 p = med("startup", 1) if have_parallel else None
 rows.append(("start-up to the end of one trivial job", "—", fmt_ms(s), fmt_ms(p) if p else "not installed",
