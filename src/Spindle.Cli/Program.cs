@@ -1,4 +1,11 @@
 using Spectre.Console;
 using Spindle.Cli;
+using Spindle.Cli.Commands;
+
+// `spindle run` is started thousands of times by scripts: it skips building the whole command tree and the console.
+if (RunCommand.IsDirectInvocation(args))
+{
+    return await RunCommand.RunAsync(args[1..], null, RunStreams.Console, CancellationToken.None);
+}
 
 return await SpindleCli.RunAsync(args, AnsiConsole.Console);

@@ -1,0 +1,320 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Spindle.Jobs;
+
+/// <summary>
+/// A job's command with GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {n} {n.} ...), rendered
+/// per job with each argument shell-quoted the way GNU parallel quotes it.
+/// </summary>
+internal sealed partial class CommandTemplate
+{
+    // Characters after which a rendered shell command still means exactly "run this program with these words":
+    // no quoting, expansion, globbing, redirection, comment or assignment. Such a command is exec'd directly,
+    // saving the shell's start-up; anything else goes to the shell.
+    private static readonly SearchValues<char> PlainCommand = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:+@% ");
+
+    // Shell builtins and keywords whose behaviour differs from (or lacks) a program of the same name on PATH.
+    private static readonly HashSet<string> ShellOnly = new(StringComparer.Ordinal)
+    {
+        "echo", "printf", "test", "kill", "pwd", "cd", "exec", "exit", "export", "read", "set", "unset", "type", "ulimit",
+        "umask", "wait", "command", "eval", "trap", "time", "source", "alias", "hash", "getopts", "shift", "return",
+        "break", "continue", "local", "readonly", "times", "jobs", "fg", "bg", "if", "then", "else", "elif", "fi",
+        "for", "while", "until", "do", "done", "case", "esac", "in", "function", "select",
+    };
+
+    private readonly List<Segment>[] _words;
+    private readonly JobCommandMode _mode;
+    private readonly bool _hasReplacement;
+    private readonly ConcurrentDictionary<string, bool> _onPath = new(StringComparer.Ordinal);
+
+    public CommandTemplate(IReadOnlyList<string> words, JobCommandMode mode)
+    {
+        _mode = mode;
+        _words = new List<Segment>[words.Count];
+        for (var i = 0; i < words.Count; i++)
+        {
+            _words[i] = Parse(words[i]);
+            _hasReplacement |= _words[i].Exists(s => s.Kind != SegmentKind.Literal);
+        }
+    }
+
+    /// <summary>Whether exec'ing plain commands directly (skipping the shell) is allowed; on by default.</summary>
+    public bool DirectExecFastPath { get; init; } = true;
+
+    /// <summary>The command for one job.</summary>
+    public JobLaunch Render(IReadOnlyList<string> args, long seq, int slot)
+    {
+        switch (_mode)
+        {
+            case JobCommandMode.NoShell:
+                {
+                    var argv = new List<string>(_words.Length + args.Count);
+                    foreach (var word in _words)
+                    {
+                        argv.Add(RenderWord(word, args, seq, slot, quote: false));
+                    }
+
+                    if (!_hasReplacement)
+                    {
+                        argv.AddRange(args);
+                    }
+
+                    var array = argv.ToArray();
+                    return new JobLaunch(string.Join(' ', array.Select(ShellQuote.Quote)), array);
+                }
+
+            case JobCommandMode.QuoteCommand:
+                {
+                    // -q: each word is rendered with raw values, then quoted as a whole (GNU: -q echo '{} x' ::: 'a b' runs echo 'a b x').
+                    var sb = new StringBuilder();
+                    foreach (var word in _words)
+                    {
+                        Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false)));
+                    }
+
+                    if (!_hasReplacement)
+                    {
+                        foreach (var arg in args)
+                        {
+                            Append(sb, ShellQuote.Quote(arg));
+                        }
+                    }
+
+                    return Launch(sb.ToString());
+                }
+
+            default:
+                {
+                    var sb = new StringBuilder();
+                    foreach (var word in _words)
+                    {
+                        Append(sb, RenderWord(word, args, seq, slot, quote: true));
+                    }
+
+                    if (!_hasReplacement)
+                    {
+                        foreach (var arg in args)
+                        {
+                            Append(sb, ShellQuote.Quote(arg));
+                        }
+                    }
+
+                    return Launch(sb.ToString());
+                }
+        }
+    }
+
+    /// <summary>The --tag prefix's text: the arguments unquoted, separated by spaces (GNU's default --tagstring {}).</summary>
+    public static string Tag(IReadOnlyList<string> args) => string.Join(' ', args);
+
+    private JobLaunch Launch(string command)
+    {
+        // A trailing comment (" # ..." without a newline) means nothing to the shell, so it does not stop a direct exec.
+        var plain = command.AsSpan();
+        var comment = command.IndexOf(" #", StringComparison.Ordinal);
+        if (comment >= 0 && !command.AsSpan(comment).ContainsAny('\n', '\r'))
+        {
+            plain = plain[..comment];
+        }
+
+        if (DirectExecFastPath && !plain.ContainsAnyExcept(PlainCommand))
+        {
+            var argv = plain.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (argv.Length > 0 && !ShellOnly.Contains(argv[0]) && _onPath.GetOrAdd(argv[0], IsExecutableOnPath))
+            {
+                return new JobLaunch(command, argv);
+            }
+        }
+
+        return new JobLaunch(command, null);
+    }
+
+    private static bool IsExecutableOnPath(string program)
+    {
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            return IsExecutable(program);
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        foreach (var dir in path.Split(':'))
+        {
+            if (dir.Length > 0 && IsExecutable(Path.Combine(dir, program)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsExecutable(string file)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        try
+        {
+            return File.Exists(file) && (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static void Append(StringBuilder sb, string word)
+    {
+        if (sb.Length > 0)
+        {
+            sb.Append(' ');
+        }
+
+        sb.Append(word);
+    }
+
+    private static string RenderWord(List<Segment> word, IReadOnlyList<string> args, long seq, int slot, bool quote)
+    {
+        if (word.Count == 1 && word[0].Kind == SegmentKind.Literal)
+        {
+            return word[0].Text;
+        }
+
+        var sb = new StringBuilder();
+        foreach (var segment in word)
+        {
+            switch (segment.Kind)
+            {
+                case SegmentKind.Literal:
+                    sb.Append(segment.Text);
+                    break;
+                case SegmentKind.Seq:
+                    sb.Append(seq);
+                    break;
+                case SegmentKind.Slot:
+                    sb.Append(slot);
+                    break;
+                case SegmentKind.AllArgs:
+                    for (var i = 0; i < args.Count; i++)
+                    {
+                        if (i > 0)
+                        {
+                            sb.Append(' ');
+                        }
+
+                        var value = Transform(args[i], segment.Transform);
+                        sb.Append(quote ? ShellQuote.Quote(value) : value);
+                    }
+
+                    break;
+                case SegmentKind.Positional:
+                    var index = segment.Position > 0 ? segment.Position - 1 : args.Count + segment.Position;
+                    if (index >= 0 && index < args.Count)
+                    {
+                        var value = Transform(args[index], segment.Transform);
+                        sb.Append(quote ? ShellQuote.Quote(value) : value);
+                    }
+
+                    // GNU parallel renders a position beyond the arguments as nothing at all.
+                    break;
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Transform(string value, PathTransform transform) => transform switch
+    {
+        PathTransform.WithoutExtension => PathParts.WithoutExtension(value),
+        PathTransform.Basename => PathParts.Basename(value),
+        PathTransform.Dirname => PathParts.Dirname(value),
+        PathTransform.BasenameWithoutExtension => PathParts.BasenameWithoutExtension(value),
+        _ => value,
+    };
+
+    private static List<Segment> Parse(string word)
+    {
+        var segments = new List<Segment>();
+        var at = 0;
+        foreach (Match match in Replacement().Matches(word))
+        {
+            if (match.Index > at)
+            {
+                segments.Add(Segment.Literal(word[at..match.Index]));
+            }
+
+            var transform = ParseTransform(match.Groups["t"].Value);
+            var special = match.Groups["s"].Value;
+            if (special == "#")
+            {
+                segments.Add(new Segment(SegmentKind.Seq, "", 0, PathTransform.None));
+            }
+            else if (special == "%")
+            {
+                segments.Add(new Segment(SegmentKind.Slot, "", 0, PathTransform.None));
+            }
+            else if (match.Groups["n"].Success)
+            {
+                segments.Add(new Segment(SegmentKind.Positional, "", int.Parse(match.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture), transform));
+            }
+            else
+            {
+                segments.Add(new Segment(SegmentKind.AllArgs, "", 0, transform));
+            }
+
+            at = match.Index + match.Length;
+        }
+
+        if (at < word.Length || segments.Count == 0)
+        {
+            segments.Add(Segment.Literal(word[at..]));
+        }
+
+        return segments;
+    }
+
+    private static PathTransform ParseTransform(string text) => text switch
+    {
+        "." => PathTransform.WithoutExtension,
+        "/" => PathTransform.Basename,
+        "//" => PathTransform.Dirname,
+        "/." => PathTransform.BasenameWithoutExtension,
+        _ => PathTransform.None,
+    };
+
+    // {} {.} {/} {//} {/.} {#} {%} {3} {-1} {2.} {2/} {2//} {2/.}; "//" is tried before "/." and "/".
+    [GeneratedRegex(@"\{(?:(?<n>-?[1-9][0-9]*)(?<t>//|/\.|/|\.)?|(?<s>#|%)|(?<t>//|/\.|/|\.))?\}")]
+    private static partial Regex Replacement();
+
+    private enum SegmentKind
+    {
+        Literal,
+        AllArgs,
+        Positional,
+        Seq,
+        Slot,
+    }
+
+    private enum PathTransform
+    {
+        None,
+        WithoutExtension,
+        Basename,
+        Dirname,
+        BasenameWithoutExtension,
+    }
+
+    private sealed record Segment(SegmentKind Kind, string Text, int Position, PathTransform Transform)
+    {
+        public static Segment Literal(string text) => new(SegmentKind.Literal, text, 0, PathTransform.None);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Spindle.Jobs;
+
+/// <summary>
+/// Turns the input sources into each job's arguments as GNU parallel does: several sources give every
+/// combination (the last source varying fastest), a linked source (:::+) pairs element-wise with the one before it
+/// (stopping at the shorter), and --colsep splits each value into columns.
+/// </summary>
+internal static class InputCombiner
+{
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, TextReader standardInput, bool nullSeparated, Regex? columnSeparator)
+    {
+        if (sources.Count == 0)
+        {
+            sources = [JobInputSource.FromReader(standardInput)];
+        }
+
+        // One source streams: a pipe of endless lines starts jobs as lines arrive, in constant memory.
+        if (sources.Count == 1)
+        {
+            return Read(sources[0], standardInput, nullSeparated).Select(v => Split(v, columnSeparator));
+        }
+
+        return CombineMany(sources, standardInput, nullSeparated, columnSeparator);
+    }
+
+    private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, TextReader standardInput, bool nullSeparated, Regex? columnSeparator)
+    {
+        // Every combination needs every source in full, so they are read up front.
+        var groups = new List<List<string[]>>();
+        foreach (var source in sources)
+        {
+            var rows = Read(source, standardInput, nullSeparated).Select(v => Split(v, columnSeparator)).ToList();
+            if (source.LinkedToPrevious && groups.Count > 0)
+            {
+                var previous = groups[^1];
+                var linked = new List<string[]>(Math.Min(previous.Count, rows.Count));
+                for (var i = 0; i < Math.Min(previous.Count, rows.Count); i++)
+                {
+                    linked.Add([.. previous[i], .. rows[i]]);
+                }
+
+                groups[^1] = linked;
+            }
+            else
+            {
+                groups.Add(rows);
+            }
+        }
+
+        if (groups.Exists(g => g.Count == 0))
+        {
+            yield break;
+        }
+
+        var index = new int[groups.Count];
+        while (true)
+        {
+            var args = new List<string>();
+            for (var g = 0; g < groups.Count; g++)
+            {
+                args.AddRange(groups[g][index[g]]);
+            }
+
+            yield return [.. args];
+
+            // An odometer: the last group turns fastest.
+            var position = groups.Count - 1;
+            while (position >= 0 && ++index[position] == groups[position].Count)
+            {
+                index[position] = 0;
+                position--;
+            }
+
+            if (position < 0)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static string[] Split(string value, Regex? columnSeparator) => columnSeparator is null ? [value] : columnSeparator.Split(value);
+
+    private static IEnumerable<string> Read(JobInputSource source, TextReader standardInput, bool nullSeparated)
+    {
+        if (source.Values is not null)
+        {
+            return source.Values;
+        }
+
+        if (source.Reader is not null)
+        {
+            return ReadRecords(source.Reader, nullSeparated, dispose: false);
+        }
+
+        return source.Path == "-" ? ReadRecords(standardInput, nullSeparated, dispose: false) : ReadFile(source.Path!, nullSeparated);
+    }
+
+    private static IEnumerable<string> ReadFile(string path, bool nullSeparated)
+    {
+        var reader = new StreamReader(path, Encoding.UTF8);
+        return ReadRecords(reader, nullSeparated, dispose: true);
+    }
+
+    private static IEnumerable<string> ReadRecords(TextReader reader, bool nullSeparated, bool dispose)
+    {
+        try
+        {
+            if (!nullSeparated)
+            {
+                while (reader.ReadLine() is { } line)
+                {
+                    yield return line;
+                }
+
+                yield break;
+            }
+
+            var record = new StringBuilder();
+            int c;
+            while ((c = reader.Read()) >= 0)
+            {
+                if (c == 0)
+                {
+                    yield return record.ToString();
+                    record.Clear();
+                }
+                else
+                {
+                    record.Append((char)c);
+                }
+            }
+
+            if (record.Length > 0)
+            {
+                yield return record.ToString();
+            }
+        }
+        finally
+        {
+            if (dispose)
+            {
+                reader.Dispose();
+            }
+        }
+    }
+}

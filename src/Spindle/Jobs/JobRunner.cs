@@ -1,0 +1,660 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+
+namespace Spindle.Jobs;
+
+/// <summary>
+/// Runs a shell command over many inputs at once, with GNU parallel's options and meanings: <c>spindle run</c>'s
+/// engine, callable from any C# program.
+/// </summary>
+/// <remarks>
+/// <code>
+///   inputs ──► InputCombiner ──► [dispatch lock: seq, --resume skip, --delay] ──► slot thread 1..N
+///                                                                                  │ render command
+///                                                                                  │ posix_spawn (own process group)
+///                                                                                  │ wait (memfds) or pump (pipes)
+///                                                                                  ▼
+///                              [state lock: counts, --halt] ◄── finish ──► OutputSink (whole jobs / whole lines)
+///                                                                       └► --joblog, --results, progress
+/// </code>
+/// Each slot is a dedicated thread that runs one job at a time synchronously: a blocking waitpid costs no
+/// thread-pool thread and no per-job allocation of tasks or timers beyond the job's own. Slot threads start only as
+/// inputs arrive, so three inputs never start 256 threads.
+/// </remarks>
+public static class JobRunner
+{
+    /// <summary>
+    /// Runs every job and returns how the run ended. Throws <see cref="SpindleOptionsException"/> (no job started)
+    /// when the options are invalid, and <see cref="OperationCanceledException"/> after killing the running jobs'
+    /// process trees when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public static Task<JobRunResult> RunAsync(JobRunOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (options.DryRun)
+        {
+            return Task.FromResult(DryRun(plan));
+        }
+
+        return RunCoreAsync(plan, cancellationToken);
+    }
+
+    private static async Task<JobRunResult> RunCoreAsync(ValidatedJobRun plan, CancellationToken cancellationToken)
+    {
+        using var run = new JobRun(plan, cancellationToken);
+        return await run.RunAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The run's exit status as GNU parallel computes it: failed jobs (101 for more than 100), or --halt's.</summary>
+    internal static int ExitStatus(HaltPolicy halt, int? haltExit, long failed, long started)
+    {
+        if (haltExit is { } decided)
+        {
+            return decided;
+        }
+
+        if (halt.When != HaltWhen.Never && halt.IsPercent)
+        {
+            return (int)Math.Ceiling(failed * 100.0 / Math.Max(started, 1));
+        }
+
+        return (int)Math.Min(failed, 101);
+    }
+
+    private static JobRunResult DryRun(ValidatedJobRun plan)
+    {
+        var options = plan.Options;
+        var template = new CommandTemplate(options.Command, options.CommandMode);
+        var skip = ResumeSet(options);
+        var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
+        var seq = 0L;
+        var skipped = 0L;
+        var text = new StringBuilder();
+        foreach (var args in InputCombiner.Combine(options.Inputs, options.StandardInput ?? Console.In, options.NullSeparated, plan.ColumnSeparator))
+        {
+            seq++;
+            if (skip.Contains(seq))
+            {
+                skipped++;
+                continue;
+            }
+
+            var slot = (int)((seq - 1) % plan.Slots) + 1;
+            text.Clear();
+            if (options.Tag)
+            {
+                text.Append(CommandTemplate.Tag(args)).Append('\t');
+            }
+
+            text.Append(template.Render(args, seq, slot).Command).Append('\n');
+            stdout.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        }
+
+        stdout.Flush();
+        return new JobRunResult { ExitStatus = 0, Started = 0, Succeeded = 0, Failed = 0, Skipped = skipped, Halted = false };
+    }
+
+    internal static HashSet<long> ResumeSet(JobRunOptions options)
+    {
+        if ((!options.Resume && !options.ResumeFailed) || options.JobLog is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            return JobLog.ReadDone(options.JobLog, onlySucceeded: options.ResumeFailed);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SpindleOptionsException("JobRunOptions", [e.Message]);
+        }
+    }
+
+    /// <summary>One run: its slot threads, counts and halt state.</summary>
+    private sealed class JobRun : IDisposable
+    {
+        private readonly ValidatedJobRun _plan;
+        private readonly JobRunOptions _options;
+        private readonly CancellationToken _token;
+        private readonly CommandTemplate _template;
+        private readonly OutputSink _sink;
+        private readonly Stream _stderr;
+        private readonly HashSet<long> _resumeSet;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly RunningMedian _median = new();
+
+        // Guards the input enumerator, job numbering, --delay and slot-thread start-up. Held while reading the next
+        // input (which may block on a pipe): only threads that want a new job wait for it.
+        private readonly Lock _dispatch = new();
+
+        // Guards the counts, the running-job table and halt decisions; never held while doing I/O.
+        private readonly Lock _state = new();
+        private readonly Dictionary<int, RunningJob> _running = [];
+
+        private IEnumerator<string[]>? _inputs;
+        private long? _total;
+        private long _seq;
+        private int _inFlight;
+        private readonly bool _readsStandardInput;
+        private readonly JobOutputMode _mode;
+        private int _threadsStarted;
+        private int _threadsLive;
+        private long _lastStartTicks = long.MinValue;
+        private long _started;
+        private long _completed;
+        private long _failed;
+        private long _skipped;
+        private double _runtimeSum;
+        private volatile bool _stopping;
+        private bool _halted;
+        private int? _haltExit;
+        private JobLog? _jobLog;
+        private JobSpawner? _spawner;
+        private Exception? _fault;
+
+        public JobRun(ValidatedJobRun plan, CancellationToken token)
+        {
+            _plan = plan;
+            _options = plan.Options;
+            _token = token;
+            _template = new CommandTemplate(_options.Command, _options.CommandMode);
+            _stderr = _options.StandardError ?? Console.OpenStandardError();
+            _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
+            _resumeSet = ResumeSet(_options);
+            // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
+            _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
+            _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
+        }
+
+        public async Task<JobRunResult> RunAsync()
+        {
+            IEnumerable<string[]> inputs = InputCombiner.Combine(_options.Inputs, _options.StandardInput ?? Console.In, _options.NullSeparated, _plan.ColumnSeparator);
+            // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
+            if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
+            {
+                var all = inputs.ToList();
+                _total = all.Count;
+                inputs = all;
+            }
+
+            if (_options.JobLog is { } log)
+            {
+                _jobLog = JobLog.Open(log, append: _options.Resume || _options.ResumeFailed);
+            }
+
+            _spawner = new JobSpawner(_options.Shell);
+            _inputs = inputs.GetEnumerator();
+            using var registration = _token.Register(() => Stop(kill: true));
+            try
+            {
+                lock (_dispatch)
+                {
+                    StartSlotThread();
+                }
+
+                await _done.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                _jobLog?.Dispose();
+            }
+
+            if (_fault is not null)
+            {
+                throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
+            }
+
+            _token.ThrowIfCancellationRequested();
+            lock (_state)
+            {
+                return new JobRunResult
+                {
+                    ExitStatus = ExitStatus(_plan.Halt, _haltExit, _failed, _started),
+                    Started = _started,
+                    Succeeded = _completed - _failed,
+                    Failed = _failed,
+                    Skipped = _skipped,
+                    Halted = _halted,
+                };
+            }
+        }
+
+        private void StartSlotThread()
+        {
+            var slot = ++_threadsStarted;
+            lock (_state)
+            {
+                _threadsLive++;
+            }
+
+            var thread = new Thread(() => SlotLoop(slot))
+            {
+                IsBackground = true,
+                Name = $"spindle run slot {slot}",
+            };
+            thread.Start();
+        }
+
+        private void SlotLoop(int slot)
+        {
+            try
+            {
+                while (TakeNext() is { } job)
+                {
+                    RunJob(job.Seq, job.Args, slot);
+                }
+            }
+            catch (Exception e)
+            {
+                // An I/O failure of our own (not a job's): stop the run and report it.
+                lock (_state)
+                {
+                    _fault ??= e;
+                }
+
+                Stop(kill: true);
+            }
+            finally
+            {
+                lock (_state)
+                {
+                    _threadsLive--;
+                    CheckDone();
+                }
+            }
+        }
+
+        private (long Seq, string[] Args)? TakeNext()
+        {
+            lock (_dispatch)
+            {
+                while (true)
+                {
+                    // Checked again after reading: the read may have blocked on a pipe while the run was stopped.
+                    if (_stopping || !_inputs!.MoveNext() || _stopping)
+                    {
+                        return null;
+                    }
+
+                    var seq = ++_seq;
+                    var args = _inputs.Current;
+                    if (_resumeSet.Contains(seq))
+                    {
+                        lock (_state)
+                        {
+                            _skipped++;
+                        }
+
+                        _sink.Skip(seq);
+                        continue;
+                    }
+
+                    if (_options.Delay > TimeSpan.Zero && _lastStartTicks != long.MinValue)
+                    {
+                        var wait = _options.Delay - Stopwatch.GetElapsedTime(_lastStartTicks);
+                        if (wait > TimeSpan.Zero)
+                        {
+                            _token.WaitHandle.WaitOne(wait);
+                            if (_stopping)
+                            {
+                                return null;
+                            }
+                        }
+                    }
+
+                    _lastStartTicks = Stopwatch.GetTimestamp();
+                    lock (_state)
+                    {
+                        _inFlight++;
+                    }
+
+                    if (_threadsStarted < _plan.Slots)
+                    {
+                        StartSlotThread();
+                    }
+
+                    return (seq, args);
+                }
+            }
+        }
+
+        private void RunJob(long seq, string[] args, int slot)
+        {
+            var launch = _template.Render(args, seq, slot);
+            var tag = _options.Tag ? CommandTemplate.Tag(args) : "";
+            lock (_state)
+            {
+                _started++;
+            }
+
+            Report();
+            var attempts = Math.Max(1, _options.Retries);
+            Attempt attempt = default;
+            for (var i = 0; i < attempts; i++)
+            {
+                attempt = RunOnce(launch, seq, slot, tag);
+                if (attempt.Succeeded || _stopping)
+                {
+                    break;
+                }
+            }
+
+            try
+            {
+                Finish(seq, args, launch, attempt);
+            }
+            finally
+            {
+                lock (_state)
+                {
+                    _inFlight--;
+                    CheckDone();
+                }
+            }
+        }
+
+        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag)
+        {
+            var start = DateTimeOffset.UtcNow;
+            var startTicks = Stopwatch.GetTimestamp();
+            RunningJob job;
+            try
+            {
+                job = _spawner!.Spawn(launch, _mode, seq, slot);
+            }
+            catch (Win32Exception e)
+            {
+                // Only a direct exec can fail here (the shell exists): report it as a shell would, exit value 127.
+                var message = Encoding.UTF8.GetBytes($"spindle: cannot run '{launch.Argv?[0] ?? _options.Shell}': {e.Message}\n");
+                return new Attempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, [], message, 0, TimedOut: false, Killed: false, Written: false);
+            }
+
+            lock (_state)
+            {
+                _running[slot] = job;
+                if (_stoppingKill)
+                {
+                    _ = job.TerminateAsync();
+                }
+            }
+
+            using var timer = StartTimeout(job);
+            byte[] stdout = [], stderr = [];
+            long received;
+            int status;
+            var written = false;
+            if (_mode == JobOutputMode.Group)
+            {
+                status = job.WaitForExit();
+                stdout = job.ReadCaptured(stderr: false);
+                stderr = job.ReadCaptured(stderr: true);
+                received = stdout.Length;
+            }
+            else
+            {
+                var live = _sink.Live(tag, wholeLines: _options.OutputMode == JobOutputMode.LineBuffer);
+                status = job.PumpAndWait(live.OnData);
+                live.Finish();
+                received = live.StdoutBytes;
+                written = true;
+            }
+
+            job.CloseOutput();
+            var runtime = Stopwatch.GetElapsedTime(startTicks);
+            lock (_state)
+            {
+                _running.Remove(slot);
+            }
+
+            var (exit, signal) = Posix.DecodeWaitStatus(status);
+            var timedOut = timer is not null && timer.Fired;
+            if (timedOut)
+            {
+                // GNU parallel logs a timed-out job with exit value -1 and the signal that ended it.
+                exit = -1;
+                signal = signal == 0 ? Posix.SIGTERM : signal;
+            }
+
+            return new Attempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);
+        }
+
+        private JobTimeout? StartTimeout(RunningJob job)
+        {
+            var limit = _plan.Timeout;
+            if (limit is null && _plan.TimeoutFraction is { } fraction)
+            {
+                lock (_state)
+                {
+                    limit = _median.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null;
+                }
+            }
+
+            return limit is { } l ? new JobTimeout(job, l) : null;
+        }
+
+        private void Finish(long seq, string[] args, JobLaunch launch, Attempt attempt)
+        {
+            if (attempt.Killed && _stopping)
+            {
+                // Killed by a halt or by cancellation: GNU parallel neither prints nor logs such jobs.
+                _sink.Skip(seq);
+                lock (_state)
+                {
+                    _completed++;
+                    _failed++;
+                }
+
+                Report();
+                return;
+            }
+
+            if (attempt.TimedOut)
+            {
+                Message($"spindle: Warning: This job was killed because it timed out:\nspindle: Warning: {launch.Command}\n");
+            }
+
+            if (!attempt.Written)
+            {
+                _sink.WriteJob(seq, CommandTemplate.Tag(args), attempt.Stdout, attempt.Stderr);
+            }
+
+            _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));
+            if (_options.ResultsDirectory is { } results)
+            {
+                ResultsWriter.Write(results, args, seq, attempt.Stdout, attempt.Stderr);
+            }
+
+            var failed = !attempt.Succeeded;
+            string? message = null;
+            var haltNow = false;
+            lock (_state)
+            {
+                _completed++;
+                _runtimeSum += attempt.Runtime.TotalSeconds;
+                if (failed)
+                {
+                    _failed++;
+                }
+                else
+                {
+                    _median.Add(attempt.Runtime.TotalSeconds);
+                }
+
+                var decision = HaltDecision(attempt, launch.Command, ref message);
+                if (decision == HaltWhen.Now)
+                {
+                    haltNow = true;
+                }
+                else if (decision == HaltWhen.Soon && !_stopping)
+                {
+                    _stopping = true;
+                    if (_running.Count > 0)
+                    {
+                        message += $"spindle: Starting no more jobs. Waiting for {_running.Count} jobs to finish.\n";
+                    }
+                }
+            }
+
+            if (message is not null)
+            {
+                Message(message);
+            }
+
+            if (haltNow)
+            {
+                Stop(kill: true);
+            }
+
+            Report();
+        }
+
+        // GNU parallel's should_we_halt, line for line in meaning. Called under _state.
+        private HaltWhen HaltDecision(Attempt attempt, string command, ref string? message)
+        {
+            var halt = _plan.Halt;
+            if (halt.When == HaltWhen.Never || _halted)
+            {
+                return HaltWhen.Never;
+            }
+
+            long? limit = null;
+            if (!attempt.Succeeded)
+            {
+                if (halt.On == HaltOn.Fail)
+                {
+                    message = $"spindle: This job failed:\n{command}\n";
+                    limit = _failed;
+                }
+            }
+            else if (halt.On == HaltOn.Success)
+            {
+                message = $"spindle: This job succeeded:\n{command}\n";
+                limit = _completed - _failed;
+            }
+
+            if (halt.On == HaltOn.Done)
+            {
+                message = $"spindle: This job finished:\n{command}\n";
+                limit = _completed;
+            }
+
+            if (limit is null)
+            {
+                return HaltWhen.Never;
+            }
+
+            var total = _total ?? 0;
+            var count = halt.IsPercent ? total * halt.Fraction : halt.Count;
+            if (limit < count)
+            {
+                return HaltWhen.Never;
+            }
+
+            _halted = true;
+            if (halt.On is HaltOn.Fail or HaltOn.Done)
+            {
+                if (halt.IsPercent)
+                {
+                    _haltExit = (int)Math.Ceiling(_failed * 100.0 / Math.Max(total, 1));
+                }
+                else
+                {
+                    _haltExit = (int)Math.Min(_failed, 101);
+                }
+
+                if (!halt.IsPercent && halt.Count == 1)
+                {
+                    // Bash's convention: a job ended by a signal counts as 128 + the signal.
+                    _haltExit = attempt.ExitValue != 0 ? attempt.ExitValue : attempt.Signal != 0 ? attempt.Signal + 128 : 0;
+                }
+            }
+            else
+            {
+                _haltExit = 0;
+            }
+
+            return halt.When;
+        }
+
+        private bool _stoppingKill;
+
+        public void Dispose()
+        {
+            lock (_state)
+            {
+                // A slot thread still blocked reading standard input keeps the enumerator and the spawner; it
+                // finds the run stopped when its read returns and starts nothing.
+                if (_threadsLive == 0)
+                {
+                    _spawner?.Dispose();
+                    _inputs?.Dispose();
+                }
+            }
+        }
+
+        /// <summary>Starts no more jobs; with <paramref name="kill"/>, also kills every running job's process tree.</summary>
+        private void Stop(bool kill)
+        {
+            RunningJob[] running;
+            lock (_state)
+            {
+                _stopping = true;
+                _stoppingKill |= kill;
+                running = kill ? [.. _running.Values] : [];
+                CheckDone();
+            }
+
+            foreach (var job in running)
+            {
+                _ = job.TerminateAsync();
+            }
+        }
+
+        // Called under _state. The run is over when every slot thread has exited, or, once stopping, when no job
+        // runs any more (a slot thread blocked reading a silent stdin pipe must not keep the run alive).
+        private void CheckDone()
+        {
+            if (_threadsLive == 0 || (_stopping && _inFlight == 0 && _readsStandardInput))
+            {
+                _done.TrySetResult();
+            }
+        }
+
+
+        private void Message(string text)
+        {
+            lock (_sink)
+            {
+                _stderr.Write(Encoding.UTF8.GetBytes(text));
+                _stderr.Flush();
+            }
+        }
+
+        private void Report()
+        {
+            if (_options.Progress is not { } progress)
+            {
+                return;
+            }
+
+            JobProgress snapshot;
+            lock (_state)
+            {
+                var average = _completed > 0 ? TimeSpan.FromSeconds(_runtimeSum / _completed) : TimeSpan.Zero;
+                snapshot = new JobProgress(_total is { } t ? t - _skipped : null, _started, _completed, _failed, _running.Count, _plan.Slots, _clock.Elapsed, average);
+            }
+
+            progress.Report(snapshot);
+        }
+    }
+
+    private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, byte[] Stdout, byte[] Stderr, long Received, bool TimedOut, bool Killed, bool Written)
+    {
+        public bool Succeeded => ExitValue == 0 && Signal == 0;
+    }
+}

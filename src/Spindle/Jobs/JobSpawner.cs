@@ -1,0 +1,262 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Spindle.Jobs;
+
+/// <summary>Starts job processes with posix_spawn, each in its own process group, stdin from /dev/null.</summary>
+/// <remarks>
+/// Output goes either to two memfds (grouped mode: read after the job exits, like GNU parallel's temp files, so a
+/// background grandchild that keeps the descriptor open never delays the job) or to two pipes (line-buffered and
+/// ungrouped modes, read live). Every descriptor we create is close-on-exec, so concurrent spawns from other
+/// threads never inherit another job's output.
+/// </remarks>
+internal sealed unsafe class JobSpawner : IDisposable
+{
+    private static readonly byte[] DevNull = "/dev/null\0"u8.ToArray();
+
+    // The parent's environment, encoded once into native memory that lives as long as the spawner; each job's
+    // envp copies these pointers and adds PARALLEL_SEQ, PARALLEL_JOBSLOT and PARALLEL_PID.
+    private readonly byte* _environmentBlock;
+    private readonly byte** _environment;
+    private readonly int _environmentCount;
+    private readonly string _parallelPid;
+    private readonly byte[] _shell;
+    private readonly string _shellName;
+    private bool _disposed;
+
+    public JobSpawner(string shell)
+    {
+        _shell = Utf8Z(shell);
+        _shellName = Path.GetFileName(shell);
+        _parallelPid = $"PARALLEL_PID={Posix.GetPid()}";
+        var entries = new List<string>();
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var key = (string)entry.Key;
+            if (key is not ("PARALLEL_SEQ" or "PARALLEL_JOBSLOT" or "PARALLEL_PID"))
+            {
+                entries.Add($"{key}={entry.Value}");
+            }
+        }
+
+        _environmentCount = entries.Count;
+        _environment = (byte**)NativeMemory.AllocZeroed((nuint)(entries.Count + 1), (nuint)sizeof(byte*));
+        _environmentBlock = PackStrings(entries, _environment);
+    }
+
+    /// <summary>Starts <paramref name="launch"/>; returns the running job, or throws Win32Exception when exec failed.</summary>
+    public RunningJob Spawn(JobLaunch launch, JobOutputMode mode, long seq, int slot)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int outRead = -1, outWrite = -1, errRead = -1, errWrite = -1;
+        try
+        {
+            if (mode == JobOutputMode.Group)
+            {
+                outRead = outWrite = CheckFd(Posix.MemfdCreate("spindle-out", Posix.MFD_CLOEXEC), "memfd_create");
+                errRead = errWrite = CheckFd(Posix.MemfdCreate("spindle-err", Posix.MFD_CLOEXEC), "memfd_create");
+            }
+            else
+            {
+                var fds = stackalloc int[2];
+                CheckFd(Posix.Pipe2(fds, Posix.O_CLOEXEC), "pipe2");
+                (outRead, outWrite) = (fds[0], fds[1]);
+                CheckFd(Posix.Pipe2(fds, Posix.O_CLOEXEC), "pipe2");
+                (errRead, errWrite) = (fds[0], fds[1]);
+            }
+
+            var pid = SpawnCore(launch, outWrite, errWrite, seq, slot);
+            if (mode != JobOutputMode.Group)
+            {
+                // The child holds its own copies now; ours must go so that EOF arrives when the job's tree exits.
+                _ = Posix.Close(outWrite);
+                _ = Posix.Close(errWrite);
+            }
+
+            return new RunningJob(pid, outRead, errRead, mode);
+        }
+        catch
+        {
+            CloseQuietly(outRead);
+            CloseQuietly(errRead);
+            if (mode != JobOutputMode.Group)
+            {
+                CloseQuietly(outWrite);
+                CloseQuietly(errWrite);
+            }
+
+            throw;
+        }
+    }
+
+    private int SpawnCore(JobLaunch launch, int stdoutFd, int stderrFd, long seq, int slot)
+    {
+        var strings = new List<string>(8);
+        if (launch.Argv is null)
+        {
+            strings.AddRange([_shellName, "-c", launch.Command]);
+        }
+        else
+        {
+            strings.AddRange(launch.Argv);
+        }
+
+        var argc = strings.Count;
+        strings.Add($"PARALLEL_SEQ={seq}");
+        strings.Add($"PARALLEL_JOBSLOT={slot}");
+        strings.Add(_parallelPid);
+
+        var actions = NativeMemory.AllocZeroed(Posix.FileActionsSize);
+        var attr = NativeMemory.AllocZeroed(Posix.SpawnAttrSize);
+        var mask = NativeMemory.AllocZeroed(Posix.SigSetSize);
+        var defaults = NativeMemory.AllocZeroed(Posix.SigSetSize);
+        var pointers = (byte**)NativeMemory.AllocZeroed((nuint)strings.Count, (nuint)sizeof(byte*));
+        var block = PackStrings(strings, pointers);
+        var argvPtrs = (byte**)NativeMemory.AllocZeroed((nuint)(argc + 1), (nuint)sizeof(byte*));
+        var envPtrs = (byte**)NativeMemory.AllocZeroed((nuint)(_environmentCount + 4), (nuint)sizeof(byte*));
+        try
+        {
+            for (var i = 0; i < argc; i++)
+            {
+                argvPtrs[i] = pointers[i];
+            }
+
+            for (var i = 0; i < _environmentCount; i++)
+            {
+                envPtrs[i] = _environment[i];
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                envPtrs[_environmentCount + i] = pointers[argc + i];
+            }
+
+            Check(Posix.FileActionsInit(actions), "posix_spawn_FileActionsInit");
+            fixed (byte* devNull = DevNull)
+            {
+                Check(Posix.FileActionsAddOpen(actions, 0, devNull, Posix.O_RDONLY, 0), "posix_spawn_FileActionsAddOpen");
+            }
+
+            Check(Posix.FileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_FileActionsAddDup2");
+            Check(Posix.FileActionsAddDup2(actions, stderrFd, 2), "posix_spawn_FileActionsAddDup2");
+
+            Check(Posix.SpawnAttrInit(attr), "posix_spawn_SpawnAttrInit");
+            // Own process group (pgid = pid): one kill(-pgid) reaches the job's whole tree, and the terminal's
+            // Ctrl-C reaches only us, so that we decide how jobs end (as GNU parallel does).
+            Check(Posix.SpawnAttrSetFlags(attr, Posix.POSIX_SPAWN_SETPGROUP | Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF), "posix_spawn_SpawnAttrSetFlags");
+            Check(Posix.SpawnAttrSetPGroup(attr, 0), "posix_spawn_SpawnAttrSetPGroup");
+            _ = Posix.SigEmptySet(mask);
+            Check(Posix.SpawnAttrSetSigMask(attr, mask), "posix_spawn_SpawnAttrSetSigMask");
+            // The runtime ignores SIGPIPE (and an ignored signal survives exec); a job must get the default back,
+            // or `yes | head` inside a job would never end.
+            _ = Posix.SigEmptySet(defaults);
+            foreach (var signal in (ReadOnlySpan<int>)[Posix.SIGPIPE, Posix.SIGINT, Posix.SIGQUIT, Posix.SIGTERM, Posix.SIGHUP, Posix.SIGCHLD, Posix.SIGCONT, Posix.SIGTSTP, Posix.SIGTTIN, Posix.SIGTTOU, Posix.SIGUSR1, Posix.SIGUSR2, Posix.SIGALRM, Posix.SIGXFSZ, Posix.SIGWINCH])
+            {
+                _ = Posix.SigAddSet(defaults, signal);
+            }
+
+            Check(Posix.SpawnAttrSetSigDefault(attr, defaults), "posix_spawn_SpawnAttrSetSigDefault");
+
+            int pid;
+            int error;
+            if (launch.Argv is null)
+            {
+                fixed (byte* shell = _shell)
+                {
+                    error = Posix.PosixSpawn(out pid, shell, actions, attr, argvPtrs, envPtrs);
+                }
+            }
+            else
+            {
+                error = Posix.PosixSpawnP(out pid, argvPtrs[0], actions, attr, argvPtrs, envPtrs);
+            }
+
+            if (error != 0)
+            {
+                throw new Win32Exception(error);
+            }
+
+            return pid;
+        }
+        finally
+        {
+            _ = Posix.FileActionsDestroy(actions);
+            _ = Posix.SpawnAttrDestroy(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(mask);
+            NativeMemory.Free(defaults);
+            NativeMemory.Free(pointers);
+            NativeMemory.Free(block);
+            NativeMemory.Free(argvPtrs);
+            NativeMemory.Free(envPtrs);
+        }
+    }
+
+    // Encodes the strings, NUL-terminated, into one native block and stores a pointer to each in pointers.
+    private static byte* PackStrings(List<string> strings, byte** pointers)
+    {
+        var total = 0;
+        foreach (var s in strings)
+        {
+            total += Encoding.UTF8.GetByteCount(s) + 1;
+        }
+
+        var block = (byte*)NativeMemory.Alloc((nuint)Math.Max(total, 1));
+        var offset = 0;
+        for (var i = 0; i < strings.Count; i++)
+        {
+            pointers[i] = block + offset;
+            var written = Encoding.UTF8.GetBytes(strings[i], new Span<byte>(block + offset, total - offset));
+            block[offset + written] = 0;
+            offset += written + 1;
+        }
+
+        return block;
+    }
+
+    private static byte[] Utf8Z(string s)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+
+    private static int CheckFd(int result, string call)
+    {
+        if (result < 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"{call} failed while starting a job.");
+        }
+
+        return result;
+    }
+
+    private static void Check(int error, string call)
+    {
+        if (error != 0)
+        {
+            throw new Win32Exception(error, $"{call} failed while starting a job.");
+        }
+    }
+
+    private static void CloseQuietly(int fd)
+    {
+        if (fd >= 0)
+        {
+            _ = Posix.Close(fd);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            NativeMemory.Free(_environmentBlock);
+            NativeMemory.Free(_environment);
+        }
+    }
+}

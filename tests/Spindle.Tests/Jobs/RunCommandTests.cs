@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text;
+using Spectre.Console.Testing;
+using Spindle.Cli.Commands;
+
+namespace Spindle.Tests.Jobs;
+
+/// <summary><c>spindle run</c> as a user types it: GNU parallel's grammar, bad input, exit statuses and signals.</summary>
+public sealed class RunCommandTests
+{
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_GnuGrammar_OptionsCommandAndSources()
+    {
+        var (status, stdout, _) = await RunAsync(["-j2", "-k", "--tag", "echo", "-n", "{2}{1}", ":::", "a", "b", ":::", "1"]);
+        Assert.Equal(0, status);
+        Assert.Equal("a 1\t1a" + "b 1\t1b", stdout);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_AttachedAndEqualsValues_AreAccepted()
+    {
+        var (status, stdout, _) = await RunAsync(["-j1", "--halt=now,fail=1", "exit {}", ":::", "0", "5", "0"]);
+        Assert.Equal(5, status);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_StdinAndLinkedSources()
+    {
+        var (_, fromStdin, _) = await RunAsync(["-k", "echo"], "x\ny\n");
+        Assert.Equal("x\ny\n", fromStdin);
+        var (_, linked, _) = await RunAsync(["-k", "echo", ":::", "a", "b", "c", ":::+", "1", "2"]);
+        Assert.Equal("a 1\nb 2\n", linked);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_FailedJobs_ExitStatusIsTheirCount()
+    {
+        var (status, _, _) = await RunAsync(["exit {}", ":::", "1", "2", "0"]);
+        Assert.Equal(2, status);
+    }
+
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData("unknown option '--frobnicate'", "--frobnicate", "touch {}", ":::", "MARKER")]
+    [InlineData("missing command", "-j2", ":::", "MARKER")]
+    [InlineData("cannot be read", "touch {}", "::::", "/no/such/file", ":::", "MARKER")]
+    [InlineData("Halt must be", "--halt", "sometimes", "touch {}", ":::", "MARKER")]
+    [InlineData("Jobs must be", "-j", "lots", "touch {}", ":::", "MARKER")]
+    [InlineData("needs a value", "--joblog")]
+    public async Task Run_BadInput_OneLineWithUsageHint_Exit255_NoJobStarted(string problem, params string[] args)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "spindle-bad-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var marker = Path.Combine(dir, "ran");
+            var (status, stdout, stderr) = await RunAsync(args.Select(a => a == "MARKER" ? marker : a).ToArray());
+            Assert.Equal(255, status);
+            Assert.Equal("", stdout);
+            Assert.Contains(problem, stderr, StringComparison.Ordinal);
+            Assert.Contains("spindle run --help", stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+            Assert.False(File.Exists(marker));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_ProgressOffTerminal_PrintsGnuStyleSummaryOnStderr()
+    {
+        var console = new TestConsole();
+        var (status, _, _) = await RunAsync(["--eta", "true", ":::", "a", "b"], console: console);
+        Assert.Equal(0, status);
+        Assert.Contains("Left: 0", console.Output, StringComparison.Ordinal);
+        Assert.Contains("local:0/2/100%", console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task SpindleCli_RunIsRegistered()
+    {
+        var console = new TestConsole();
+        var status = await Spindle.Cli.SpindleCli.RunAsync(["run", "--dry-run", "echo", ":::", "@not-a-response-file"], console);
+        Assert.Equal(0, status);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task RealProcess_Sigterm_KillsJobTreesAndExits255()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "spindle-sig-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var pidFile = Path.Combine(dir, "pid");
+        var cli = Path.Combine(AppContext.BaseDirectory, "Spindle.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { cli, "run", $"sleep 60 & echo $! > {pidFile}; wait # {{}}", ":::", "x" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var spindle = Process.Start(start)!;
+        try
+        {
+            await TestWait.UntilAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), "the job has started its grandchild");
+            var grandchild = int.Parse(File.ReadAllText(pidFile).Trim());
+            Assert.True(JobTestRun.IsAlive(grandchild));
+            Assert.Equal(0, Kill(spindle.Id, 15));
+            await spindle.WaitForExitAsync().WaitAsync(TestWait.Generous);
+            Assert.Equal(255, spindle.ExitCode);
+            await TestWait.UntilAsync(() => !JobTestRun.IsAlive(grandchild), "the job's grandchild is gone");
+        }
+        finally
+        {
+            if (!spindle.HasExited)
+            {
+                spindle.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    private static async Task<(int Status, string Stdout, string Stderr)> RunAsync(string[] args, string stdin = "", TestConsole? console = null)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new MemoryStream();
+        var testConsole = console ?? new TestConsole();
+        var streams = new RunStreams(stdout, stderr, new StringReader(stdin), testConsole);
+        var status = await RunCommand.RunAsync(args, testConsole, streams, CancellationToken.None);
+        return (status, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
+    }
+}
