@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Spectre.Console;
 using Spindle.Cli.Demo;
 
@@ -33,6 +34,7 @@ internal static class DemoCommand
         console.MarkupLine($"[bold]Spindle demo[/] on {cores} cores, .NET {Environment.Version}");
         var limit = DemoWork.CalibratePrimes(50);
         var rows = new List<DemoRow>();
+        AutoExecutor? auto = null;
 
         await console.Status().StartAsync("Running the I/O batch…", async ctx =>
         {
@@ -72,6 +74,26 @@ internal static class DemoCommand
                 });
                 rows.Add(new DemoRow($"CPU: {cpuTasks} tasks of ~50 ms", $"threads, CPU lane ({cores})", took, serialCpu, $"limit {cores}.0x"));
             }
+
+            ctx.Status("Running the CPU batch on worker processes…");
+            await using (var processes = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = cores }))
+            {
+                var took = await Time(async () =>
+                {
+                    await foreach (var _ in processes.Map(DemoWork.CountPrimes, Enumerable.Repeat(limit, cpuTasks)).WithCancellation(token))
+                    {
+                    }
+                });
+                rows.Add(new DemoRow($"CPU: {cpuTasks} tasks of ~50 ms", $"processes ({cores} workers)", took, serialCpu, "includes starting the workers"));
+            }
+
+            ctx.Status("Running the mixed batch on Auto…");
+            auto = Executor.Auto(new AutoExecutorOptions { Processes = new ProcessExecutorOptions { MaxWorkers = cores, Start = WorkerStart.Lazy } });
+            var mixedSerial = serial + TimeSpan.FromTicks(serialCpu.Ticks);
+            var mixed = await Time(() => Task.WhenAll(
+                Enumerable.Repeat(50, downloads).Select(ms => auto.Submit(DemoWork.Download, ms, token))
+                    .Concat(Enumerable.Repeat(limit, cpuTasks).Select(l => auto.Submit(DemoWork.CountPrimes, l, token)))));
+            rows.Add(new DemoRow("mixed: both batches at once", "Auto (measures, then routes)", mixed, mixedSerial, "serial = sum of both"));
         });
 
         var table = new Table().Border(TableBorder.Rounded)
@@ -88,7 +110,22 @@ internal static class DemoCommand
         }
 
         console.Write(table);
-        console.MarkupLine("Threads suit I/O-bound work (waits hold no thread); the CPU lane's dedicated threads run CPU-bound work in parallel without touching the shared ThreadPool.");
+        if (auto is not null)
+        {
+            var report = new Table().Border(TableBorder.Rounded).Title("How Auto routed each function")
+                .AddColumn("function").AddColumn(new TableColumn("calls").RightAligned()).AddColumn(new TableColumn("CPU share").RightAligned())
+                .AddColumn(new TableColumn("alloc MB/CPU-s").RightAligned()).AddColumn("lane").AddColumn("why");
+            foreach (var f in auto.Report())
+            {
+                report.AddRow(Markup.Escape(f.Function), f.Calls.ToString(CultureInfo.InvariantCulture), f.CpuShare.ToString("P0", CultureInfo.InvariantCulture),
+                    (f.AllocationRate / 1e6).ToString("0", CultureInfo.InvariantCulture), f.Lane.ToString(), Markup.Escape(f.Reason));
+            }
+
+            console.Write(report);
+            await auto.DisposeAsync();
+        }
+
+        console.MarkupLine("Threads suit I/O-bound work (waits hold no thread); the CPU lane's dedicated threads run CPU-bound work in parallel without touching the shared ThreadPool; worker processes add isolation at the cost of starting them.");
         return 0;
     }
 
