@@ -1,0 +1,32 @@
+using System.Threading.Channels;
+
+namespace Spindle.Pipelines;
+
+/// <summary>A stage from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>, holding the caller's work as Submit will receive it.</summary>
+internal sealed class StageDefinition<TIn, TOut>(string name, StageOptions options, Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit)
+    : StageDefinition(name, options)
+{
+    // Built once per stage: the default instance skips Submit's per-call validation on the hot path.
+    private readonly TaskOptions _taskOptions = options.Kind is null && options.Timeout is null
+        ? TaskOptions.Default
+        : new TaskOptions { Kind = options.Kind, Timeout = options.Timeout };
+
+    public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity)
+    {
+        var reader = (ChannelReader<TIn>)input;
+        var output = Channel.CreateBounded<TOut>(new BoundedChannelOptions(outputCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = Options.KeepOrder,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var executor = run.ExecutorFor(Options);
+        var counters = new StageCounters(Name, executor.Name, Options.EffectiveParallelism, inputCapacity, () => reader.Count);
+        run.AddStage(counters);
+        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, _taskOptions, Options, reader, output.Writer, counters);
+
+        // On the pool, so that whoever starts the run never runs a stage's loop inline.
+        run.AddPart(Task.Run(runner.RunAsync));
+        return output.Reader;
+    }
+}
