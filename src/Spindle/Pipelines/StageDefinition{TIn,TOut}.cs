@@ -16,8 +16,9 @@ internal sealed class StageDefinition<TIn, TOut>(string name, StageOptions optio
         var reader = (ChannelReader<TIn>)input;
         var output = Channel.CreateBounded<TOut>(new BoundedChannelOptions(outputCapacity)
         {
-            SingleReader = true,
-            SingleWriter = Options.KeepOrder,
+            // Written by several worker loops, and read by the next stage's loops (or the consumer).
+            SingleReader = false,
+            SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
         var executor = run.ExecutorFor(Options);

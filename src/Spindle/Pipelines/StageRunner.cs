@@ -3,20 +3,21 @@ using System.Threading.Channels;
 namespace Spindle.Pipelines;
 
 /// <summary>
-/// Runs one stage of one run: takes items from its input buffer, submits each to the stage's executor, applies
-/// the error policy, and writes results to its output buffer, in input order or as they complete.
+/// Runs one stage of one run as <c>Parallelism</c> worker loops. Each loop takes an item from the input buffer,
+/// submits it to the stage's executor, applies the error policy, and passes the result on, then takes the next.
 /// </summary>
 /// <remarks>
 /// <code>
-///  input buffer ──► feeder ──(slot: at most Parallelism items running)──► executor.Submit(work, item)
-///                                                                               │
-///  unordered: each item, once done, writes its own result ──────────────────────┤──► output buffer
-///  ordered:   the feeder queues each item's task in a small order queue; the   │
-///             emitter awaits them in turn and writes their results ────────────┘
+///                       read gate (one loop waits on the buffer at a time)
+///  input buffer ──► loop 1 ─► executor.Submit(work, item) ─► result ─┐
+///               ──► loop 2 ─► executor.Submit(work, item) ─► result ─┼─► unordered: written as each one ends
+///               ──► loop P ─►  ...                                   ─┘   ordered:   queued in take order; whoever
+///                                                                         finishes the head writes every ready result
 /// </code>
-/// Every buffer is bounded: a full output buffer stops the writer, which keeps the slots (unordered) or the order
-/// queue (ordered) full, which stops the feeder taking input. That chain is the backpressure that keeps an endless
-/// source in constant memory.
+/// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. Every
+/// buffer is bounded: a full output buffer stops the loop writing to it (unordered) or fills the order window
+/// (ordered), which stops loops taking input. That chain is the backpressure that keeps an endless source in
+/// constant memory.
 /// </remarks>
 internal sealed class StageRunner<TIn, TOut>(
     PipelineRunState run,
@@ -32,226 +33,252 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly int _parallelism = options.EffectiveParallelism;
     private readonly StageErrorPolicy _errors = options.Errors;
 
-    public Task RunAsync() => options.KeepOrder ? RunOrderedAsync() : RunUnorderedAsync();
+    // Items taken and not yet written, in take order (ordered stages only). Guarded by its own lock, which also
+    // guards each entry's completion and _flushing, so that a result marked ready is always seen by a flusher.
+    private readonly Queue<Entry> _order = new();
+    private bool _flushing;
 
-    private async Task RunUnorderedAsync()
+    public async Task RunAsync()
     {
         var token = run.Token;
-        using var slots = new SemaphoreSlim(_parallelism, _parallelism);
+
+        // Only the loop holding the gate waits on the input buffer: a buffer wakes every waiter per item, and
+        // hundreds of idle I/O loops woken for each item would burn the CPU the busy stages need. For ordered
+        // stages the gate also makes "take an item" and "queue its entry" one step, so the queue is in input order.
+        using var readGate = new SemaphoreSlim(1, 1);
+
+        // Entries between take and write; bounded so that one slow item cannot let the stage run far ahead of it.
+        using var window = options.KeepOrder ? new SemaphoreSlim(2 * _parallelism, 2 * _parallelism) : null;
+        var loops = new Task[_parallelism];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = LoopAsync(readGate, window, token);
+        }
+
         try
         {
-            while (true)
-            {
-                await slots.WaitAsync(token);
-                var (more, item) = await TakeHoldingSlotAsync(slots, token);
-                if (!more)
-                {
-                    slots.Release();
-                    break;
-                }
-
-                counters.In();
-
-                // Not awaited here: the slot it holds is the bound, and the wait for every slot below observes it.
-                _ = ProcessThenWriteAsync(item, slots, token);
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // The run is stopping; the items already taken still end below.
+            // The loops never throw; awaiting them all means that no item of this stage is still running.
+            await Task.WhenAll(loops);
         }
         finally
         {
-            // Each item gives its slot back only once it has ended, so holding every slot means that no item of this
-            // stage is still running: nothing outlives the run.
-            for (var i = 0; i < _parallelism; i++)
-            {
-                await slots.WaitAsync(CancellationToken.None);
-            }
-
             output.TryComplete();
         }
     }
 
-    private async Task RunOrderedAsync()
+    private async Task LoopAsync(SemaphoreSlim readGate, SemaphoreSlim? window, CancellationToken token)
     {
-        var token = run.Token;
-        using var slots = new SemaphoreSlim(_parallelism, _parallelism);
-
-        // Items whose results wait for an earlier item; bounded so that one slow item cannot let the stage run
-        // arbitrarily far ahead of it.
-        var order = Channel.CreateBounded<Task<(bool Ok, TOut Value)>>(new BoundedChannelOptions(_parallelism) { SingleReader = true, SingleWriter = true });
-        var emitter = EmitInOrderAsync(order.Reader, token);
+        // Started from RunAsync's thread; the first yield puts each loop on its own footing.
+        await Task.Yield();
         try
         {
             while (true)
             {
-                await slots.WaitAsync(token);
-                var (more, item) = await TakeHoldingSlotAsync(slots, token);
+                if (window is not null)
+                {
+                    await window.WaitAsync(token);
+                }
+
+                var (more, item, entry) = await TakeAsync(readGate, window, token);
                 if (!more)
                 {
-                    slots.Release();
-                    break;
+                    return;
                 }
 
                 counters.In();
-                var pending = ProcessAsync(item, slots, token);
-
-                // Written without the token: the emitter drains the queue until it is completed, so this write
-                // always ends, and no task started here is dropped unawaited.
-                await order.Writer.WriteAsync(pending, CancellationToken.None);
+                var (ok, value) = await ProcessAsync(item, token);
+                if (entry is null)
+                {
+                    if (ok)
+                    {
+                        await output.WriteAsync(value, token);
+                        counters.Out();
+                    }
+                }
+                else
+                {
+                    await FlushAsync(entry, ok, value, window!, token);
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // The run is stopping; the emitter still awaits every item already started.
+            // The run is stopping; this loop's item, if any, has already ended.
+        }
+#pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            run.Fail(e);
+        }
+    }
+
+    private async ValueTask<(bool More, TIn Item, Entry? Entry)> TakeAsync(SemaphoreSlim readGate, SemaphoreSlim? window, CancellationToken token)
+    {
+        var taken = false;
+        try
+        {
+            await readGate.WaitAsync(token);
+            try
+            {
+                while (true)
+                {
+                    if (input.TryRead(out var item))
+                    {
+                        taken = true;
+                        Entry? entry = null;
+                        if (window is not null)
+                        {
+                            entry = new Entry();
+                            lock (_order)
+                            {
+                                _order.Enqueue(entry);
+                            }
+                        }
+
+                        return (true, item, entry);
+                    }
+
+                    if (!await input.WaitToReadAsync(token))
+                    {
+                        return (false, default!, null);
+                    }
+                }
+            }
+            finally
+            {
+                readGate.Release();
+            }
         }
         finally
         {
-            order.Writer.TryComplete();
-            await emitter;
-            output.TryComplete();
-        }
-    }
-
-    private async ValueTask<(bool More, TIn Item)> TakeHoldingSlotAsync(SemaphoreSlim slots, CancellationToken token)
-    {
-        try
-        {
-            while (true)
+            // The window place was taken for an item that never came.
+            if (!taken)
             {
-                if (input.TryRead(out var item))
-                {
-                    return (true, item);
-                }
-
-                if (!await input.WaitToReadAsync(token))
-                {
-                    return (false, default!);
-                }
+                window?.Release();
             }
         }
-        catch
-        {
-            // The slot was taken for an item that never came; without giving it back the final wait would hang.
-            slots.Release();
-            throw;
-        }
     }
 
-    private async Task EmitInOrderAsync(ChannelReader<Task<(bool Ok, TOut Value)>> order, CancellationToken token)
+    /// <summary>Marks an ordered item's result ready and, unless another loop is already at it, writes every ready result at the head.</summary>
+    private async Task FlushAsync(Entry entry, bool ok, TOut value, SemaphoreSlim window, CancellationToken token)
     {
-        while (await order.WaitToReadAsync(CancellationToken.None))
+        lock (_order)
         {
-            while (order.TryRead(out var pending))
+            entry.Ready = true;
+            entry.Ok = ok;
+            entry.Value = value;
+            if (_flushing)
             {
-                var (ok, value) = await pending;
-                if (!ok || token.IsCancellationRequested)
+                // The flushing loop checks the head again after each write, so it will write this one in its turn.
+                return;
+            }
+
+            _flushing = true;
+        }
+
+        while (true)
+        {
+            Entry head;
+            lock (_order)
+            {
+                if (_order.Count == 0 || !_order.Peek().Ready)
                 {
-                    continue;
+                    _flushing = false;
+                    return;
                 }
 
-                try
+                head = _order.Dequeue();
+            }
+
+            try
+            {
+                if (head.Ok && !token.IsCancellationRequested)
                 {
-                    await output.WriteAsync(value, token);
+                    await output.WriteAsync(head.Value!, token);
                     counters.Out();
                 }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    // Keep draining: the remaining tasks must still be awaited.
-                }
             }
-        }
-    }
-
-    private async Task ProcessThenWriteAsync(TIn item, SemaphoreSlim slots, CancellationToken token)
-    {
-        try
-        {
-            var (ok, value) = await ProcessAsync(item, null, token);
-            if (ok)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                await output.WriteAsync(value, token);
-                counters.Out();
+                // The run is stopping; the remaining entries are dropped as the loop goes on.
             }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // The run is stopping and the downstream buffer no longer takes results.
-        }
-        finally
-        {
-            // Given back only after the write: a stage blocked on a full output buffer must stop taking input.
-            slots.Release();
+            finally
+            {
+                window.Release();
+            }
         }
     }
 
     /// <summary>Runs one item under the error policy; never throws. Not Ok means skipped, failed or stopped.</summary>
-    private async Task<(bool Ok, TOut Value)> ProcessAsync(TIn item, SemaphoreSlim? releaseWhenDone, CancellationToken token)
+    private async Task<(bool Ok, TOut Value)> ProcessAsync(TIn item, CancellationToken token)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            for (var attempt = 1; ; attempt++)
+            Task<TOut> task;
+            try
             {
-                Task<TOut> task;
-                try
-                {
-                    task = submit(executor, item, taskOptions, token);
-                }
+                task = submit(executor, item, taskOptions, token);
+            }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
-                catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
-                {
-                    // Submit itself refused the item (the executor was shut down, or a process executor found work
-                    // it cannot send): every item would be refused alike, so this ends the run whatever the policy.
-                    counters.Failed();
-                    run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e,
-                        $"Stage '{name}' of pipeline '{run.Name}' could not submit its work to the executor '{executor.Name}', so the pipeline was cancelled: {e.Message}"));
-                    return default;
-                }
+            {
+                // Submit itself refused the item (the executor was shut down, or a process executor found work
+                // it cannot send): every item would be refused alike, so this ends the run whatever the policy.
+                counters.Failed();
+                run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e,
+                    $"Stage '{name}' of pipeline '{run.Name}' could not submit its work to the executor '{executor.Name}', so the pipeline was cancelled: {e.Message}"));
+                return default;
+            }
 
-                var startedAt = run.SinceStart;
-                counters.Started(startedAt);
-                try
-                {
-                    var result = await task;
-                    counters.Ended(startedAt, run.SinceStart);
-                    return (true, result);
-                }
+            var startedAt = run.SinceStart;
+            counters.Started(startedAt);
+            try
+            {
+                var result = await task;
+                counters.Ended(startedAt, run.SinceStart);
+                return (true, result);
+            }
 #pragma warning disable CA1031 // The policy decides what a failed item means; the error reaches the caller through the run.
-                catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
+            {
+                counters.Ended(startedAt, run.SinceStart);
+                if (token.IsCancellationRequested)
                 {
-                    counters.Ended(startedAt, run.SinceStart);
-                    if (token.IsCancellationRequested)
-                    {
-                        // The run is stopping; this item's error is a consequence, not a cause.
-                        return default;
-                    }
-
-                    if (attempt <= _errors.Retries)
-                    {
-                        counters.Retried();
-                        continue;
-                    }
-
-                    counters.Failed();
-                    if (_errors.SkipFailed)
-                    {
-                        run.Record(new StageFailure(name, item, e, attempt));
-                    }
-                    else
-                    {
-                        run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e));
-                    }
-
+                    // The run is stopping; this item's error is a consequence, not a cause.
                     return default;
                 }
+
+                if (attempt <= _errors.Retries)
+                {
+                    counters.Retried();
+                    continue;
+                }
+
+                counters.Failed();
+                if (_errors.SkipFailed)
+                {
+                    run.Record(new StageFailure(name, item, e, attempt));
+                }
+                else
+                {
+                    run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e));
+                }
+
+                return default;
             }
         }
-        finally
-        {
-            releaseWhenDone?.Release();
-        }
+    }
+
+    /// <summary>An ordered item between take and write.</summary>
+    private sealed class Entry
+    {
+        public bool Ready { get; set; }
+
+        public bool Ok { get; set; }
+
+        public TOut? Value { get; set; }
     }
 }
