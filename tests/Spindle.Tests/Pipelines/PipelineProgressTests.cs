@@ -29,15 +29,17 @@ public sealed class PipelineProgressTests
     {
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var events = new List<PipelineProgress>();
+        var senders = new List<object?>();
         var run = Pipeline.From(Enumerable.Range(0, 10), new PipelineOptions { ProgressInterval = TimeSpan.FromMilliseconds(10) })
             .Then("hold", async (int x) => await gate.Task + x, new StageOptions { Parallelism = 2 })
             .Start();
         run.ProgressChanged += (sender, p) =>
         {
-            Assert.Same(run, sender);
+            // Raised on a timer thread: record, and assert on the test's own thread below.
             lock (events)
             {
                 events.Add(p);
+                senders.Add(sender);
             }
         };
 
@@ -57,6 +59,7 @@ public sealed class PipelineProgressTests
 
         Assert.Equal(10, last.Stages[0].ItemsOut);
         Assert.Equal(Enumerable.Range(0, 10), results);
+        Assert.All(senders, sender => Assert.Same(run, sender));
     }
 
     [Fact(Timeout = TestWait.Hard)]
