@@ -34,28 +34,40 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Add(name, options, (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token));
+        Func<T[], CancellationToken, Outcome<TNext>[]> batch = (items, token) => StageBatch.Run((item, _) => work(item), items, token);
+        return Add(name, options,
+            (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
+            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
     }
 
     /// <summary>Adds a stage of synchronous work that observes a token.</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Add(name, options, (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token));
+        Func<T[], CancellationToken, Outcome<TNext>[]> batch = (items, token) => StageBatch.Run(work, items, token);
+        return Add(name, options,
+            (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
+            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
     }
 
     /// <summary>Adds a stage of asynchronous work (the I/O lane on threads, unless <see cref="StageOptions.Kind"/> says otherwise).</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Add(name, options, (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token));
+        Func<T[], CancellationToken, Task<Outcome<TNext>[]>> batch = (items, token) => StageBatch.RunAsync((item, _) => work(item), items, token);
+        return Add(name, options,
+            (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
+            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
     }
 
     /// <summary>Adds a stage of asynchronous work that observes a token.</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Add(name, options, (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token));
+        Func<T[], CancellationToken, Task<Outcome<TNext>[]>> batch = (items, token) => StageBatch.RunAsync(work, items, token);
+        return Add(name, options,
+            (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
+            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
     }
 
     /// <summary>
@@ -129,7 +141,11 @@ public sealed class Pipeline<T>
     public Task<PipelineResult> RunAsync(CancellationToken cancellationToken = default) =>
         RunAsync(static (_, _) => ValueTask.CompletedTask, cancellationToken);
 
-    private Pipeline<TNext> Add<TNext>(string name, StageOptions? options, Func<Executor, T, TaskOptions, CancellationToken, Task<TNext>> submit)
+    private Pipeline<TNext> Add<TNext>(
+        string name,
+        StageOptions? options,
+        Func<Executor, T, TaskOptions, CancellationToken, Task<TNext>> submit,
+        Func<Executor, T[], TaskOptions, CancellationToken, Task<Outcome<TNext>[]>> submitBatch)
     {
         options ??= StageOptions.Default;
         var problems = new ProblemList();
@@ -144,6 +160,6 @@ public sealed class Pipeline<T>
 
         options.Validate(problems, _options.Executor);
         problems.ThrowIfAny($"The options of stage '{name}'");
-        return new Pipeline<TNext>(_options, _source, _stages.Add(new StageDefinition<T, TNext>(name, options, submit)));
+        return new Pipeline<TNext>(_options, _source, _stages.Add(new StageDefinition<T, TNext>(name, options, submit, submitBatch)));
     }
 }

@@ -22,7 +22,7 @@ internal sealed class StageCounters(string name, string executor, int parallelis
 
     public string Name { get; } = name;
 
-    public void In() => Interlocked.Increment(ref _in);
+    public void In(int count) => Interlocked.Add(ref _in, count);
 
     public void Out() => Interlocked.Increment(ref _out);
 

@@ -3,7 +3,11 @@ using System.Threading.Channels;
 namespace Spindle.Pipelines;
 
 /// <summary>A stage from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>, holding the caller's work as Submit will receive it.</summary>
-internal sealed class StageDefinition<TIn, TOut>(string name, StageOptions options, Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit)
+internal sealed class StageDefinition<TIn, TOut>(
+    string name,
+    StageOptions options,
+    Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
+    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<Outcome<TOut>[]>> submitBatch)
     : StageDefinition(name, options)
 {
     // Built once per stage: the default instance skips Submit's per-call validation on the hot path.
@@ -24,7 +28,10 @@ internal sealed class StageDefinition<TIn, TOut>(string name, StageOptions optio
         var executor = run.ExecutorFor(Options);
         var counters = new StageCounters(Name, executor.Name, Options.EffectiveParallelism, inputCapacity, () => reader.Count);
         run.AddStage(counters);
-        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, _taskOptions, Options, reader, output.Writer, counters);
+        // Batches are closures over the work, which only threads can run; and a timeout is per item, which a batch
+        // could not honour. Everything else may batch.
+        var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? submitBatch : null;
+        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader, inputCapacity, output.Writer, counters);
 
         // On the pool, so that whoever starts the run never runs a stage's loop inline.
         run.AddPart(Task.Run(runner.RunAsync));

@@ -1,35 +1,49 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace Spindle.Pipelines;
 
 /// <summary>
-/// Runs one stage of one run as <c>Parallelism</c> worker loops. Each loop takes an item from the input buffer,
-/// submits it to the stage's executor, applies the error policy, and passes the result on, then takes the next.
+/// Runs one stage of one run as <c>Parallelism</c> worker loops. Each loop takes an item (or a small batch) from the
+/// input buffer, submits it to the stage's executor, applies the error policy, and passes the results on, then
+/// takes the next.
 /// </summary>
 /// <remarks>
 /// <code>
 ///                       read gate (one loop waits on the buffer at a time)
-///  input buffer ──► loop 1 ─► executor.Submit(work, item) ─► result ─┐
-///               ──► loop 2 ─► executor.Submit(work, item) ─► result ─┼─► unordered: written as each one ends
-///               ──► loop P ─►  ...                                   ─┘   ordered:   queued in take order; whoever
-///                                                                         finishes the head writes every ready result
+///  input buffer ──► loop 1 ─► executor.Submit(work, item or batch) ─► results ─┐
+///               ──► loop 2 ─► executor.Submit(work, item or batch) ─► results ─┼─► unordered: written as each ends
+///               ──► loop P ─►  ...                                             ─┘   ordered: queued in take order;
+///                                                                                   whoever finishes the head writes
+///                                                                                   every ready result
 /// </code>
-/// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. Every
-/// buffer is bounded: a full output buffer stops the loop writing to it (unordered) or fills the order window
-/// (ordered), which stops loops taking input. That chain is the backpressure that keeps an endless source in
-/// constant memory.
+/// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. On thread
+/// executors a loop takes, besides its item, whatever else is already buffered, up to about
+/// <see cref="TargetBatchMicroseconds"/> of work measured so far, and submits it as one task: cheap items then cost
+/// one hand-off per batch instead of one each, and a loop never waits to fill a batch. Every buffer is bounded: a
+/// full output buffer stops the loop writing to it (unordered) or fills the order window (ordered), which stops loops
+/// taking input. That chain is the backpressure that keeps an endless source in constant memory.
 /// </remarks>
 internal sealed class StageRunner<TIn, TOut>(
     PipelineRunState run,
     string name,
     Executor executor,
     Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
+    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<Outcome<TOut>[]>>? submitBatch,
     TaskOptions taskOptions,
     StageOptions options,
     ChannelReader<TIn> input,
+    int inputCapacity,
     ChannelWriter<TOut> output,
     StageCounters counters)
 {
+    /// <summary>How much work a batch holds, by the stage's measured time per item.</summary>
+    private const int TargetBatchMicroseconds = 200;
+
+    private const int MaxBatch = 64;
+
+    private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
+
     private readonly int _parallelism = options.EffectiveParallelism;
     private readonly StageErrorPolicy _errors = options.Errors;
 
@@ -38,13 +52,17 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly Queue<Entry> _order = new();
     private bool _flushing;
 
+    // The stage's time per item (ticks from submit to result, smoothed); 0 until the first item ends. Read and
+    // written without a lock: a lost update only delays the estimate by one sample.
+    private long _ticksPerItem;
+
     public async Task RunAsync()
     {
         var token = run.Token;
 
         // Only the loop holding the gate waits on the input buffer: a buffer wakes every waiter per item, and
         // hundreds of idle I/O loops woken for each item would burn the CPU the busy stages need. For ordered
-        // stages the gate also makes "take an item" and "queue its entry" one step, so the queue is in input order.
+        // stages the gate also makes "take items" and "queue their entry" one step, so the queue is in input order.
         using var readGate = new SemaphoreSlim(1, 1);
 
         // Entries between take and write; bounded so that one slow item cannot let the stage run far ahead of it.
@@ -70,6 +88,7 @@ internal sealed class StageRunner<TIn, TOut>(
     {
         // Started from RunAsync's thread; the first yield puts each loop on its own footing.
         await Task.Yield();
+        var scratch = new List<TIn>();
         try
         {
             while (true)
@@ -79,31 +98,51 @@ internal sealed class StageRunner<TIn, TOut>(
                     await window.WaitAsync(token);
                 }
 
-                var (more, item, entry) = await TakeAsync(readGate, window, token);
-                if (!more)
+                var taken = await TakeAsync(readGate, window, scratch, token);
+                if (taken.Count == 0)
                 {
                     return;
                 }
 
-                counters.In();
-                var (ok, value) = await ProcessAsync(item, token);
-                if (entry is null)
+                counters.In(taken.Count);
+                List<TOut>? many = null;
+                bool ok;
+                TOut? one;
+                if (taken.Many is null)
                 {
-                    if (ok)
+                    (ok, one) = await ProcessAsync(taken.One, 1, token);
+                }
+                else
+                {
+                    (ok, one) = (false, default);
+                    many = await ProcessBatchAsync(taken.Many, token);
+                }
+
+                if (taken.Entry is not null)
+                {
+                    await FlushAsync(taken.Entry, ok, one, many, window!, token);
+                    continue;
+                }
+
+                if (ok)
+                {
+                    await output.WriteAsync(one!, token);
+                    counters.Out();
+                }
+
+                if (many is not null)
+                {
+                    foreach (var value in many)
                     {
                         await output.WriteAsync(value, token);
                         counters.Out();
                     }
                 }
-                else
-                {
-                    await FlushAsync(entry, ok, value, window!, token);
-                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // The run is stopping; this loop's item, if any, has already ended.
+            // The run is stopping; this loop's items, if any, have already ended.
         }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
         catch (Exception e)
@@ -113,7 +152,7 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    private async ValueTask<(bool More, TIn Item, Entry? Entry)> TakeAsync(SemaphoreSlim readGate, SemaphoreSlim? window, CancellationToken token)
+    private async ValueTask<Taken> TakeAsync(SemaphoreSlim readGate, SemaphoreSlim? window, List<TIn> scratch, CancellationToken token)
     {
         var taken = false;
         try
@@ -126,22 +165,22 @@ internal sealed class StageRunner<TIn, TOut>(
                     if (input.TryRead(out var item))
                     {
                         taken = true;
-                        Entry? entry = null;
-                        if (window is not null)
+                        var many = BatchMore(item, scratch);
+                        var result = new Taken(many?.Length ?? 1, item, many, window is null ? null : new Entry());
+                        if (result.Entry is not null)
                         {
-                            entry = new Entry();
                             lock (_order)
                             {
-                                _order.Enqueue(entry);
+                                _order.Enqueue(result.Entry);
                             }
                         }
 
-                        return (true, item, entry);
+                        return result;
                     }
 
                     if (!await input.WaitToReadAsync(token))
                     {
-                        return (false, default!, null);
+                        return default;
                     }
                 }
             }
@@ -152,7 +191,7 @@ internal sealed class StageRunner<TIn, TOut>(
         }
         finally
         {
-            // The window place was taken for an item that never came.
+            // The window place was taken for items that never came.
             if (!taken)
             {
                 window?.Release();
@@ -160,14 +199,43 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    /// <summary>Marks an ordered item's result ready and, unless another loop is already at it, writes every ready result at the head.</summary>
-    private async Task FlushAsync(Entry entry, bool ok, TOut value, SemaphoreSlim window, CancellationToken token)
+    /// <summary>Takes more already-buffered items to go with <paramref name="first"/>, if batching pays; null when it does not.</summary>
+    private TIn[]? BatchMore(TIn first, List<TIn> scratch)
+    {
+        if (submitBatch is null)
+        {
+            return null;
+        }
+
+        var perItem = Volatile.Read(ref _ticksPerItem);
+        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(s_targetBatchTicks / perItem, 1, MaxBatch);
+
+        // Leave a share of what is buffered to the other loops, so that batching never idles them.
+        var limit = Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, (input.Count + 1) / _parallelism)));
+        if (limit <= 1)
+        {
+            return null;
+        }
+
+        scratch.Clear();
+        scratch.Add(first);
+        while (scratch.Count < limit && input.TryRead(out var item))
+        {
+            scratch.Add(item);
+        }
+
+        return scratch.Count == 1 ? null : [.. scratch];
+    }
+
+    /// <summary>Marks an ordered entry's results ready and, unless another loop is already at it, writes every ready entry at the head.</summary>
+    private async Task FlushAsync(Entry entry, bool ok, TOut? one, List<TOut>? many, SemaphoreSlim window, CancellationToken token)
     {
         lock (_order)
         {
             entry.Ready = true;
-            entry.Ok = ok;
-            entry.Value = value;
+            entry.HasOne = ok;
+            entry.One = one;
+            entry.Many = many;
             if (_flushing)
             {
                 // The flushing loop checks the head again after each write, so it will write this one in its turn.
@@ -193,10 +261,19 @@ internal sealed class StageRunner<TIn, TOut>(
 
             try
             {
-                if (head.Ok && !token.IsCancellationRequested)
+                if (head.HasOne && !token.IsCancellationRequested)
                 {
-                    await output.WriteAsync(head.Value!, token);
+                    await output.WriteAsync(head.One!, token);
                     counters.Out();
+                }
+
+                if (head.Many is not null)
+                {
+                    foreach (var value in head.Many)
+                    {
+                        await output.WriteAsync(value, token);
+                        counters.Out();
+                    }
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -210,75 +287,157 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    /// <summary>Runs one item under the error policy; never throws. Not Ok means skipped, failed or stopped.</summary>
-    private async Task<(bool Ok, TOut Value)> ProcessAsync(TIn item, CancellationToken token)
+    /// <summary>Runs a batch as one task; items that failed go through the error policy one by one. Returns the results, in order.</summary>
+    private async Task<List<TOut>> ProcessBatchAsync(TIn[] items, CancellationToken token)
     {
-        for (var attempt = 1; ; attempt++)
+        Task<Outcome<TOut>[]> task;
+        try
         {
-            Task<TOut> task;
-            try
-            {
-                task = submit(executor, item, taskOptions, token);
-            }
+            task = submitBatch!(executor, items, taskOptions, token);
+        }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
-            catch (Exception e)
+        catch (Exception e)
 #pragma warning restore CA1031
-            {
-                // Submit itself refused the item (the executor was shut down, or a process executor found work
-                // it cannot send): every item would be refused alike, so this ends the run whatever the policy.
-                counters.Failed();
-                run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e,
-                    $"Stage '{name}' of pipeline '{run.Name}' could not submit its work to the executor '{executor.Name}', so the pipeline was cancelled: {e.Message}"));
-                return default;
-            }
+        {
+            FailSubmit(items[0], e, items.Length);
+            return [];
+        }
 
-            var startedAt = run.SinceStart;
-            counters.Started(startedAt);
-            try
+        Outcome<TOut>[]? outcomes = null;
+        var startedAt = run.SinceStart;
+        counters.Started(startedAt);
+        try
+        {
+            outcomes = await task;
+        }
+#pragma warning disable CA1031 // The batch as a whole failed (not one of its items); each item is retried alone below.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            if (token.IsCancellationRequested)
             {
-                var result = await task;
-                counters.Ended(startedAt, run.SinceStart);
-                return (true, result);
+                return [];
             }
+        }
+        finally
+        {
+            var endedAt = run.SinceStart;
+            counters.Ended(startedAt, endedAt);
+            Measure(endedAt - startedAt, items.Length);
+        }
+
+        var results = new List<TOut>(items.Length);
+        for (var i = 0; i < items.Length; i++)
+        {
+            var (ok, value) = outcomes is null ? await ProcessAsync(items[i], 1, token)
+                : outcomes[i].Error is { } error ? await AfterFailureAsync(items[i], error, 1, token)
+                : (true, outcomes[i].Value);
+            if (ok)
+            {
+                results.Add(value);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Runs one item under the error policy; never throws. Not Ok means skipped, failed or stopped.</summary>
+    private async Task<(bool Ok, TOut Value)> ProcessAsync(TIn item, int attempt, CancellationToken token)
+    {
+        Task<TOut> task;
+        try
+        {
+            task = submit(executor, item, taskOptions, token);
+        }
+#pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            FailSubmit(item, e, 1);
+            return default;
+        }
+
+        var startedAt = run.SinceStart;
+        counters.Started(startedAt);
+        try
+        {
+            var result = await task;
+            var endedAt = run.SinceStart;
+            counters.Ended(startedAt, endedAt);
+            Measure(endedAt - startedAt, 1);
+            return (true, result);
+        }
 #pragma warning disable CA1031 // The policy decides what a failed item means; the error reaches the caller through the run.
-            catch (Exception e)
+        catch (Exception e)
 #pragma warning restore CA1031
-            {
-                counters.Ended(startedAt, run.SinceStart);
-                if (token.IsCancellationRequested)
-                {
-                    // The run is stopping; this item's error is a consequence, not a cause.
-                    return default;
-                }
-
-                if (attempt <= _errors.Retries)
-                {
-                    counters.Retried();
-                    continue;
-                }
-
-                counters.Failed();
-                if (_errors.SkipFailed)
-                {
-                    run.Record(new StageFailure(name, item, e, attempt));
-                }
-                else
-                {
-                    run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, e));
-                }
-
-                return default;
-            }
+        {
+            counters.Ended(startedAt, run.SinceStart);
+            return await AfterFailureAsync(item, e, attempt, token);
         }
     }
 
-    /// <summary>An ordered item between take and write.</summary>
+    /// <summary>Applies the error policy to an item whose attempt number <paramref name="attempt"/> failed.</summary>
+    private async Task<(bool Ok, TOut Value)> AfterFailureAsync(TIn item, Exception error, int attempt, CancellationToken token)
+    {
+        if (token.IsCancellationRequested)
+        {
+            // The run is stopping; this item's error is a consequence, not a cause.
+            return default;
+        }
+
+        if (attempt <= _errors.Retries)
+        {
+            counters.Retried();
+            return await ProcessAsync(item, attempt + 1, token);
+        }
+
+        counters.Failed();
+        if (_errors.SkipFailed)
+        {
+            run.Record(new StageFailure(name, item, error, attempt));
+        }
+        else
+        {
+            run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, error));
+        }
+
+        return default;
+    }
+
+    /// <summary>
+    /// Submit itself refused work (the executor was shut down, or a process executor found work it cannot send):
+    /// every item would be refused alike, so this ends the run whatever the policy.
+    /// </summary>
+    private void FailSubmit(TIn item, Exception error, int items)
+    {
+        for (var i = 0; i < items; i++)
+        {
+            counters.Failed();
+        }
+
+        run.Fail(new PipelineStageException(run.Name, name, item, hasItem: true, error,
+            $"Stage '{name}' of pipeline '{run.Name}' could not submit its work to the executor '{executor.Name}', so the pipeline was cancelled: {error.Message}"));
+    }
+
+    private void Measure(long ticks, int items)
+    {
+        var sample = Math.Max(1, ticks / items);
+        var previous = Volatile.Read(ref _ticksPerItem);
+        Volatile.Write(ref _ticksPerItem, previous == 0 ? sample : ((previous * 7) + sample) / 8);
+    }
+
+    /// <summary>What a loop took: one item, or a batch (<see cref="Many"/>, which includes the first item), and its ordered entry; Count 0 means the input has ended.</summary>
+    private readonly record struct Taken(int Count, TIn One, TIn[]? Many, Entry? Entry);
+
+    /// <summary>An ordered take (an item or a batch) between take and write.</summary>
     private sealed class Entry
     {
         public bool Ready { get; set; }
 
-        public bool Ok { get; set; }
+        public bool HasOne { get; set; }
 
-        public TOut? Value { get; set; }
+        public TOut? One { get; set; }
+
+        public List<TOut>? Many { get; set; }
     }
 }

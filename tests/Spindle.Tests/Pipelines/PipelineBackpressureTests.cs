@@ -36,8 +36,8 @@ public sealed class PipelineBackpressureTests
                 () => run.Progress is { ResultsBuffered: Capacity } p && p.Stages.All(s => s.Buffered == Capacity),
                 "every buffer is full");
 
-            // Consumed + three buffers + each stage's in-flight window (at most twice its parallelism, plus one) + one in the source pump.
-            var bound = consumed + (3 * Capacity) + ((2 * 2) + 2) + ((2 * 4) + 2) + 1;
+            // Consumed + three buffers + what each stage holds + one item in the source pump.
+            var bound = consumed + (3 * Capacity) + StageHolds(2, Capacity) + StageHolds(4, Capacity) + 1;
             Assert.InRange(Interlocked.Read(ref pulled), consumed, bound);
         }
 
@@ -57,7 +57,14 @@ public sealed class PipelineBackpressureTests
         var progress = run.Progress;
         Assert.Equal(1, progress.Stages[1].BufferFill);
         Assert.Equal(1, progress.Stages[1].Running);
-        Assert.InRange(progress.SourcePulled, 16, 16 + 1 + 4 + 2 + 2);
+        Assert.InRange(progress.SourcePulled, 16, 16 + 1 + StageHolds(1, 4) + 4 + 1);
         gate.SetResult(0);
     }
+
+    /// <summary>
+    /// The most items a stage holds between its input and output buffers: at most twice its parallelism takes (the
+    /// order window), each of one item or of a batch of at most a parallel share of what its input buffer held.
+    /// </summary>
+    private static int StageHolds(int parallelism, int inputCapacity) =>
+        2 * parallelism * Math.Max(1, (inputCapacity + 1) / parallelism);
 }

@@ -128,4 +128,26 @@ public sealed class PipelineErrorTests
         Assert.Equal(0, executor.Progress.Running);
         Assert.True(executor.Progress.Finished < 100_000);
     }
+
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RunAsync_ManyCheapItemsSomeFailing_EachFailureIsHandledOnItsOwn(bool keepOrder)
+    {
+        // Cheap items travel to a thread executor in batches; a failure inside a batch must still be that item's alone.
+        var firstTries = new ConcurrentDictionary<int, bool>();
+        var results = new List<int>();
+        var result = await Pipeline.From(Enumerable.Range(0, 10_000))
+            .Then("flaky", (int x) => x % 101 == 0 && firstTries.TryAdd(x, true) ? throw new IOException($"flaky {x}") : x,
+                new StageOptions { Parallelism = 2, KeepOrder = keepOrder, Errors = StageErrorPolicy.Retry(1) })
+            .Then("check", static (int x) => x % 97 == 0 ? throw new InvalidDataException($"bad {x}") : x,
+                new StageOptions { Parallelism = 2, KeepOrder = keepOrder, Errors = StageErrorPolicy.Skip })
+            .RunAsync(results.Add);
+
+        var expected = Enumerable.Range(0, 10_000).Where(x => x % 97 != 0).ToList();
+        Assert.Equal(expected, keepOrder ? results : results.Order().ToList());
+        Assert.Equal(Enumerable.Range(0, 10_000).Where(x => x % 97 == 0), result.Failures.Select(f => (int)f.Item!).Order());
+        Assert.All(result.Failures, f => Assert.Equal((1, $"bad {f.Item}"), (f.Attempts, f.Exception.Message)));
+        Assert.Equal(Enumerable.Range(0, 10_000).Count(x => x % 101 == 0), result.Progress.Stages[0].Retries);
+    }
 }
