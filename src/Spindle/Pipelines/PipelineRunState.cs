@@ -16,6 +16,7 @@ internal sealed class PipelineRunState
     private readonly List<Task> _parts = [];
     private readonly List<StageCounters> _stages = [];
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly Lock _progressLock = new();
     private Exception? _firstError;
     private Executor? _ownedExecutor;
     private long _sourcePulled;
@@ -34,13 +35,11 @@ internal sealed class PipelineRunState
     /// <summary>Cancelled by the caller's token, the first fatal error, or a consumer that stopped reading.</summary>
     public CancellationToken Token => _cts.Token;
 
-    public object ProgressLock { get; } = new();
-
     public event EventHandler<PipelineProgress>? ProgressChanged
     {
         add
         {
-            lock (ProgressLock)
+            lock (_progressLock)
             {
                 _progressChanged += value;
             }
@@ -48,7 +47,7 @@ internal sealed class PipelineRunState
 
         remove
         {
-            lock (ProgressLock)
+            lock (_progressLock)
             {
                 _progressChanged -= value;
             }

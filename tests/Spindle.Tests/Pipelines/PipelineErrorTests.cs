@@ -150,4 +150,24 @@ public sealed class PipelineErrorTests
         Assert.All(result.Failures, f => Assert.Equal((1, $"bad {f.Item}"), (f.Attempts, f.Exception.Message)));
         Assert.Equal(Enumerable.Range(0, 10_000).Count(x => x % 101 == 0), result.Progress.Stages[0].Retries);
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task RunAsync_ExecutorShutDownMidRun_FailsWhateverThePolicyAndSaysWhy()
+    {
+        var executor = Executor.Threads(new ThreadExecutorOptions { Name = "short-lived", CpuThreads = 1 });
+        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = Pipeline.From(Enumerable.Range(0, 100), new PipelineOptions { Name = "orphan", Executor = executor })
+            .Then("held", async (int x) => x == 0 ? await gate.Task : x, new StageOptions { Parallelism = 1, Errors = StageErrorPolicy.Skip })
+            .RunAsync();
+        await TestWait.UntilAsync(() => executor.Progress.Running == 1, "the first item runs");
+
+        var shutdown = executor.ShutdownAsync();
+        gate.SetResult(0);
+        var error = await Assert.ThrowsAsync<PipelineStageException>(() => running);
+        await shutdown;
+
+        Assert.Equal("held", error.Stage);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.StartsWith("Stage 'held' of pipeline 'orphan' could not submit its work to the executor 'short-lived', so the pipeline was cancelled: The executor 'short-lived' has been shut down", error.Message, StringComparison.Ordinal);
+    }
 }
