@@ -8,7 +8,7 @@ namespace Spindle.Pipelines;
 /// <param name="ItemsOut">Items the stage has passed on.</param>
 /// <param name="ItemsFailed">Items whose work failed every attempt (skipped or fatal).</param>
 /// <param name="Retries">Attempts run again after a failure.</param>
-/// <param name="Running">Items submitted to the executor and not yet finished.</param>
+/// <param name="Running">Tasks (items, or batches of cheap items on threads) submitted to the executor and not yet finished.</param>
 /// <param name="Buffered">Items waiting in the stage's input buffer.</param>
 /// <param name="BufferCapacity">The size of the stage's input buffer.</param>
 /// <param name="BusyShare">The share of the stage's parallelism that was busy since the run started, from 0 to 1.</param>
