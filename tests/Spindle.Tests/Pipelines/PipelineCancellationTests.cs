@@ -107,4 +107,19 @@ public sealed class PipelineCancellationTests
         Assert.Contains("can be read once", error.Message, StringComparison.Ordinal);
         Assert.Equal([2, 4, 6], results);
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task RunAsync_TokenAlreadyCancelled_ThrowsWithThatTokenAndRunsNothing()
+    {
+        var ran = 0;
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Pipeline.From(Enumerable.Range(0, 100))
+            .Then("count", (int x) => Interlocked.Increment(ref ran))
+            .RunAsync(cts.Token));
+
+        Assert.Equal(cts.Token, error.CancellationToken);
+        Assert.Equal(0, ran);
+    }
 }

@@ -115,4 +115,27 @@ public sealed class PipelineOrderingTests
         Assert.All(onPool, Assert.True);
         Assert.InRange(executor.Progress.Completed, 1, 20);
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task RunAsync_EmptySource_EndsWithNoResults()
+    {
+        var results = new List<int>();
+        var result = await Pipeline.From(Array.Empty<int>())
+            .Then("double", PipelineWork.Twice, new StageOptions { Parallelism = 3, KeepOrder = false })
+            .Then("echo", PipelineWork.Echo, new StageOptions { Parallelism = 2 })
+            .RunAsync(results.Add);
+
+        Assert.Empty(results);
+        Assert.All(result.Progress.Stages, s => Assert.Equal((0, 0), (s.ItemsIn, s.ItemsOut)));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task RunAsync_NoStages_PassesTheSourceThrough()
+    {
+        var results = new List<int>();
+        var result = await Pipeline.From(Enumerable.Range(0, 100)).RunAsync(results.Add);
+
+        Assert.Equal(Enumerable.Range(0, 100), results);
+        Assert.Equal(100, result.Progress.SourcePulled);
+    }
 }
