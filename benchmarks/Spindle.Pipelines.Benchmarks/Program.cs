@@ -81,7 +81,10 @@ section.AppendLine()
     .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane on 2 cores. The trivial-stages row measures what moving one item")
     .AppendLine("costs, the worst case for Spindle: every item goes through `Executor.Submit`, in batches of about 200 µs of work taken")
     .AppendLine("from what is already buffered, where Dataflow runs one loop per block. The CPU-heavy row is bound by the machine: with")
-    .AppendLine("other work on the cores, no variant can reach 2x; the load averages above say how busy they were.");
+    .AppendLine("other work on the cores, no variant can reach 2x; the load averages above say how busy they were. Under such load Spindle")
+    .AppendLine("also trails Dataflow there: after each item, the executor completes its task asynchronously and the stage's loop must")
+    .AppendLine("wait for a turn on the shared pool before it submits the next item, where a Dataflow block loops on one thread; on a")
+    .AppendLine("quiet machine that wait is microseconds, on one with a load of 20 it is a scheduler slice per item.");
 
 Console.WriteLine(section);
 if (docsPath is not null)
