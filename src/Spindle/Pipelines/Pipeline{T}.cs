@@ -34,7 +34,7 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Outcome<TNext>[]> batch = (items, token) => StageBatch.Run((item, _) => work(item), items, token);
+        Func<T[], CancellationToken, BatchOutcome<TNext>> batch = (items, token) => StageBatch.Run((item, _) => work(item), items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
             (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
@@ -44,7 +44,7 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Outcome<TNext>[]> batch = (items, token) => StageBatch.Run(work, items, token);
+        Func<T[], CancellationToken, BatchOutcome<TNext>> batch = (items, token) => StageBatch.Run(work, items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
             (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
@@ -54,7 +54,7 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Task<Outcome<TNext>[]>> batch = (items, token) => StageBatch.RunAsync((item, _) => work(item), items, token);
+        Func<T[], CancellationToken, Task<BatchOutcome<TNext>>> batch = (items, token) => StageBatch.RunAsync((item, _) => work(item), items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
             (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
@@ -64,7 +64,7 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Task<Outcome<TNext>[]>> batch = (items, token) => StageBatch.RunAsync(work, items, token);
+        Func<T[], CancellationToken, Task<BatchOutcome<TNext>>> batch = (items, token) => StageBatch.RunAsync(work, items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
             (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
@@ -145,7 +145,7 @@ public sealed class Pipeline<T>
         string name,
         StageOptions? options,
         Func<Executor, T, TaskOptions, CancellationToken, Task<TNext>> submit,
-        Func<Executor, T[], TaskOptions, CancellationToken, Task<Outcome<TNext>[]>> submitBatch)
+        Func<Executor, T[], TaskOptions, CancellationToken, Task<BatchOutcome<TNext>>> submitBatch)
     {
         options ??= StageOptions.Default;
         var problems = new ProblemList();

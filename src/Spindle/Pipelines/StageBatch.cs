@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Spindle.Pipelines;
 
 /// <summary>
@@ -7,8 +9,9 @@ namespace Spindle.Pipelines;
 /// </summary>
 internal static class StageBatch
 {
-    public static Outcome<TOut>[] Run<TIn, TOut>(Func<TIn, CancellationToken, TOut> work, TIn[] items, CancellationToken token)
+    public static BatchOutcome<TOut> Run<TIn, TOut>(Func<TIn, CancellationToken, TOut> work, TIn[] items, CancellationToken token)
     {
+        var started = Stopwatch.GetTimestamp();
         var outcomes = new Outcome<TOut>[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
@@ -25,11 +28,12 @@ internal static class StageBatch
             }
         }
 
-        return outcomes;
+        return new BatchOutcome<TOut>(outcomes, Stopwatch.GetTimestamp() - started);
     }
 
-    public static async Task<Outcome<TOut>[]> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, Task<TOut>> work, TIn[] items, CancellationToken token)
+    public static async Task<BatchOutcome<TOut>> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, Task<TOut>> work, TIn[] items, CancellationToken token)
     {
+        var started = Stopwatch.GetTimestamp();
         var outcomes = new Outcome<TOut>[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
@@ -46,6 +50,6 @@ internal static class StageBatch
             }
         }
 
-        return outcomes;
+        return new BatchOutcome<TOut>(outcomes, Stopwatch.GetTimestamp() - started);
     }
 }

@@ -7,7 +7,7 @@ internal sealed class StageDefinition<TIn, TOut>(
     string name,
     StageOptions options,
     Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
-    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<Outcome<TOut>[]>> submitBatch)
+    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<BatchOutcome<TOut>>> submitBatch)
     : StageDefinition(name, options)
 {
     // Built once per stage: the default instance skips Submit's per-call validation on the hot path.

@@ -19,8 +19,9 @@ namespace Spindle.Pipelines;
 /// </code>
 /// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. On thread
 /// executors a loop takes, besides its item, whatever else is already buffered, up to about
-/// <see cref="TargetBatchMicroseconds"/> of work measured so far, and submits it as one task: cheap items then cost
-/// one hand-off per batch instead of one each, and a loop never waits to fill a batch. Every buffer is bounded: a
+/// <see cref="TargetBatchMicroseconds"/> of work (or <see cref="HandOffShare"/> times the measured hand-off time, if
+/// more), and submits it as one task: cheap items then cost one hand-off per batch instead of one each, and a loop
+/// never waits to fill a batch. Every buffer is bounded: a
 /// full output buffer stops the loop writing to it (unordered) or fills the order window (ordered), which stops loops
 /// taking input. That chain is the backpressure that keeps an endless source in constant memory.
 /// </remarks>
@@ -29,7 +30,7 @@ internal sealed class StageRunner<TIn, TOut>(
     string name,
     Executor executor,
     Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
-    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<Outcome<TOut>[]>>? submitBatch,
+    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<BatchOutcome<TOut>>>? submitBatch,
     TaskOptions taskOptions,
     StageOptions options,
     ChannelReader<TIn> input,
@@ -42,6 +43,9 @@ internal sealed class StageRunner<TIn, TOut>(
 
     private const int MaxBatch = 64;
 
+    /// <summary>How many times the measured hand-off time a batch's work should be, at least.</summary>
+    private const int HandOffShare = 10;
+
     private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
 
     private readonly int _parallelism = options.EffectiveParallelism;
@@ -52,9 +56,11 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly Queue<Entry> _order = new();
     private bool _flushing;
 
-    // The stage's time per item (ticks from submit to result, smoothed); 0 until the first item ends. Read and
-    // written without a lock: a lost update only delays the estimate by one sample.
+    // The stage's work time per item, and the time a batch spends on everything but its work (queueing on the
+    // lane, hand-offs between threads), both in ticks and smoothed; 0 until the first batch ends. Read and written
+    // without a lock: a lost update only delays the estimate by one sample.
     private long _ticksPerItem;
+    private long _handOffTicks;
 
     public async Task RunAsync()
     {
@@ -199,7 +205,7 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    /// <summary>Takes more already-buffered items to go with <paramref name="first"/>, if batching pays; null when it does not.</summary>
+    /// <summary>Takes more already-buffered items to go with <paramref name="first"/> into one batch; null when the stage does not batch.</summary>
     private TIn[]? BatchMore(TIn first, List<TIn> scratch)
     {
         if (submitBatch is null)
@@ -207,16 +213,14 @@ internal sealed class StageRunner<TIn, TOut>(
             return null;
         }
 
+        // Enough work per batch that hand-offs cost about a tenth of it: cheap items go many at a time, and on a
+        // busy machine, where each hand-off waits for a scheduler slice, even heavy items go a few at a time.
         var perItem = Volatile.Read(ref _ticksPerItem);
-        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(s_targetBatchTicks / perItem, 1, MaxBatch);
+        var target = Math.Max(s_targetBatchTicks, HandOffShare * Volatile.Read(ref _handOffTicks));
+        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(target / perItem, 1, MaxBatch);
 
         // Leave a share of what is buffered to the other loops, so that batching never idles them.
         var limit = Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, (input.Count + 1) / _parallelism)));
-        if (limit <= 1)
-        {
-            return null;
-        }
-
         scratch.Clear();
         scratch.Add(first);
         while (scratch.Count < limit && input.TryRead(out var item))
@@ -224,7 +228,7 @@ internal sealed class StageRunner<TIn, TOut>(
             scratch.Add(item);
         }
 
-        return scratch.Count == 1 ? null : [.. scratch];
+        return [.. scratch];
     }
 
     /// <summary>Marks an ordered entry's results ready and, unless another loop is already at it, writes every ready entry at the head.</summary>
@@ -290,7 +294,7 @@ internal sealed class StageRunner<TIn, TOut>(
     /// <summary>Runs a batch as one task; items that failed go through the error policy one by one. Returns the results, in order.</summary>
     private async Task<List<TOut>> ProcessBatchAsync(TIn[] items, CancellationToken token)
     {
-        Task<Outcome<TOut>[]> task;
+        Task<BatchOutcome<TOut>> task;
         try
         {
             task = submitBatch!(executor, items, taskOptions, token);
@@ -308,22 +312,21 @@ internal sealed class StageRunner<TIn, TOut>(
         counters.Started(startedAt);
         try
         {
-            outcomes = await task;
+            var batch = await task;
+            outcomes = batch.Items;
+            var endedAt = run.SinceStart;
+            counters.Ended(startedAt, endedAt);
+            Measure(endedAt - startedAt, batch.WorkTicks, items.Length);
         }
 #pragma warning disable CA1031 // The batch as a whole failed (not one of its items); each item is retried alone below.
         catch (Exception)
 #pragma warning restore CA1031
         {
+            counters.Ended(startedAt, run.SinceStart);
             if (token.IsCancellationRequested)
             {
                 return [];
             }
-        }
-        finally
-        {
-            var endedAt = run.SinceStart;
-            counters.Ended(startedAt, endedAt);
-            Measure(endedAt - startedAt, items.Length);
         }
 
         var results = new List<TOut>(items.Length);
@@ -362,9 +365,7 @@ internal sealed class StageRunner<TIn, TOut>(
         try
         {
             var result = await task;
-            var endedAt = run.SinceStart;
-            counters.Ended(startedAt, endedAt);
-            Measure(endedAt - startedAt, 1);
+            counters.Ended(startedAt, run.SinceStart);
             return (true, result);
         }
 #pragma warning disable CA1031 // The policy decides what a failed item means; the error reaches the caller through the run.
@@ -419,11 +420,17 @@ internal sealed class StageRunner<TIn, TOut>(
             $"Stage '{name}' of pipeline '{run.Name}' could not submit its work to the executor '{executor.Name}', so the pipeline was cancelled: {error.Message}"));
     }
 
-    private void Measure(long ticks, int items)
+    /// <summary>Updates the smoothed work time per item and hand-off time per task from one batch.</summary>
+    private void Measure(long roundTripTicks, long workTicks, int items)
     {
-        var sample = Math.Max(1, ticks / items);
+        // Smoothing over eight samples: quick enough to follow a change of input, slow enough to ignore one outlier.
+        var perItem = Math.Max(1, workTicks / items);
         var previous = Volatile.Read(ref _ticksPerItem);
-        Volatile.Write(ref _ticksPerItem, previous == 0 ? sample : ((previous * 7) + sample) / 8);
+        Volatile.Write(ref _ticksPerItem, previous == 0 ? perItem : ((previous * 7) + perItem) / 8);
+
+        var overhead = Math.Max(0, roundTripTicks - workTicks);
+        previous = Volatile.Read(ref _handOffTicks);
+        Volatile.Write(ref _handOffTicks, previous == 0 ? overhead : ((previous * 7) + overhead) / 8);
     }
 
     /// <summary>What a loop took: one item, or a batch (<see cref="Many"/>, which includes the first item), and its ordered entry; Count 0 means the input has ended.</summary>

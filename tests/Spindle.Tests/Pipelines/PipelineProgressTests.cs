@@ -74,8 +74,10 @@ public sealed class PipelineProgressTests
             }, new StageOptions { Parallelism = 1 })
             .RunAsync();
 
+        // Relative, not absolute: on a loaded machine the time between the slow stage's items is not all its own.
         Assert.Equal("slow", result.Progress.Bottleneck?.Name);
-        Assert.True(result.Progress.Stages[1].BusyShare > 0.5, $"busy share of slow was {result.Progress.Stages[1].BusyShare}");
+        Assert.True(result.Progress.Stages[1].BusyShare > 2 * result.Progress.Stages[0].BusyShare,
+            $"busy shares were fast {result.Progress.Stages[0].BusyShare:0.00}, slow {result.Progress.Stages[1].BusyShare:0.00}");
     }
 
     [Fact(Timeout = TestWait.Hard)]
