@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Spindle.Pipelines.Benchmarks;
+
+// Side-by-side timings of one pipeline written three ways (serial loop, TPL Dataflow, Spindle), run in the same
+// process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
+//   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--write-docs docs/benchmarks.md]
+var rounds = 9;
+string? docsPath = null;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--write-docs": docsPath = args[++i]; break;
+        default: Console.Error.WriteLine($"Unknown argument '{args[i]}'; use --rounds N and --write-docs PATH."); return 2;
+    }
+}
+
+var cores = Environment.ProcessorCount;
+var loadBefore = LoadAverage();
+var rows = new List<string>();
+
+// 1. Three in-process stages, I/O around a moderate CPU stage: Spindle against TPL Dataflow, same parallelism and buffers.
+var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
+var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
+var b = await Measure(rounds, new()
+{
+    ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
+    ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
+    ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
+});
+rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+
+// 2. The CPU-heavy stage dominates: the pipeline against the serial loop (the 1.8x-on-2-cores claim).
+var heavy = Workload.CreateFiles(count: 200, size: 16 * 1024);
+var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
+var h = await Measure(rounds, new()
+{
+    ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
+    ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
+    ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores),
+});
+rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h));
+
+// 3. Per-item overhead: three trivial stages, where the cost of moving an item is all there is.
+const int TinyItems = 200_000;
+var t = await Measure(rounds, new()
+{
+    ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
+    ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
+    ["spindle"] = () => Variants.SpindleTinyAsync(TinyItems, 2),
+});
+rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, serialIsTrivial: true));
+
+balanced.Delete(recursive: true);
+heavy.Delete(recursive: true);
+
+var section = new StringBuilder()
+    .AppendLine("## Pipelines")
+    .AppendLine()
+    .AppendLine("```bash")
+    .AppendLine("dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --write-docs docs/benchmarks.md")
+    .AppendLine("```")
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after a warm-up, medians: a serial loop, TPL Dataflow")
+    .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
+    .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane.")
+    .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {cores} cores, load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.")
+    .AppendLine()
+    .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | Spindle speedup over serial |")
+    .AppendLine("|---|---|---|---|---|---|");
+foreach (var row in rows)
+{
+    section.AppendLine(row);
+}
+
+section.AppendLine()
+    .AppendLine("Targets: Spindle at least equal to Dataflow on the in-process pipeline (ratio ≥ 1.00), and at least 1.8x the serial")
+    .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane on 2 cores. The trivial-stages row measures what moving one item")
+    .AppendLine("costs, the worst case for Spindle: every item goes through `Executor.Submit`, in batches of at least 200 µs of work taken")
+    .AppendLine("from what is already buffered, where Dataflow runs one loop per block. The CPU-heavy row is bound by the machine: with")
+    .AppendLine("other work on the cores, no variant can reach 2x; the load averages above say how busy they were. Under such load every")
+    .AppendLine("hand-off between threads waits for a scheduler slice: a Dataflow block avoids them by looping on one thread, a Spindle")
+    .AppendLine("stage by sizing its batches so that measured hand-off time stays under a tenth of the work.");
+
+Console.WriteLine(section);
+if (docsPath is not null)
+{
+    WriteSection(docsPath, section.ToString());
+    Console.WriteLine($"Wrote the Pipelines section of {docsPath}.");
+}
+
+return 0;
+
+// A serial loop over trivial work has no pipeline to speak of; its speedup would say nothing.
+static string Row(string name, int items, Dictionary<string, double> ms, bool serialIsTrivial = false) =>
+    string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {ms["serial"]:0.#} ms | {ms["dataflow"]:0} ms ({items / ms["dataflow"] * 1000:N0}/s) | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | {ms["dataflow"] / ms["spindle"]:0.00} | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms["spindle"]:0.00}x")} |");
+
+static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<string, Func<Task>> variants)
+{
+    var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+    for (var round = -1; round < rounds; round++)
+    {
+        // Round -1 warms up (JIT, page cache); the order rotates so that no variant always runs first.
+        var order = variants.Keys.ToArray();
+        var shift = Math.Max(round, 0) % order.Length;
+        foreach (var name in order.Skip(shift).Concat(order.Take(shift)))
+        {
+            var clock = Stopwatch.StartNew();
+            await variants[name]();
+            if (round >= 0)
+            {
+                times[name].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+    }
+
+    foreach (var (name, list) in times)
+    {
+        Console.WriteLine($"  {name,-9} {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms");
+    }
+
+    return times.ToDictionary(p => p.Key, p => Median(p.Value));
+}
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+static void WriteSection(string path, string section)
+{
+    var text = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n";
+    var start = text.IndexOf("\n## Pipelines\n", StringComparison.Ordinal);
+    if (start < 0)
+    {
+        text = text.TrimEnd('\n') + "\n\n" + section;
+    }
+    else
+    {
+        var end = text.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        text = text[..(start + 1)] + section + (end < 0 ? string.Empty : "\n" + text[(end + 1)..]);
+    }
+
+    File.WriteAllText(path, text);
+}

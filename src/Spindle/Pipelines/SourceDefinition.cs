@@ -1,0 +1,8 @@
+namespace Spindle.Pipelines;
+
+/// <summary>Where a pipeline's items come from, with the item type hidden.</summary>
+internal abstract class SourceDefinition
+{
+    /// <summary>Starts pulling the source into a new buffer and returns that buffer's reader.</summary>
+    public abstract object Start(PipelineRunState run, int capacity);
+}

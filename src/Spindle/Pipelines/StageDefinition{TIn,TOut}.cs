@@ -1,0 +1,40 @@
+using System.Threading.Channels;
+
+namespace Spindle.Pipelines;
+
+/// <summary>A stage from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>, holding the caller's work as Submit will receive it.</summary>
+internal sealed class StageDefinition<TIn, TOut>(
+    string name,
+    StageOptions options,
+    Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
+    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<BatchOutcome<TOut>>> submitBatch)
+    : StageDefinition(name, options)
+{
+    // Built once per stage: the default instance skips Submit's per-call validation on the hot path.
+    private readonly TaskOptions _taskOptions = options.Kind is null && options.Timeout is null
+        ? TaskOptions.Default
+        : new TaskOptions { Kind = options.Kind, Timeout = options.Timeout };
+
+    public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity)
+    {
+        var reader = (ChannelReader<TIn>)input;
+        var output = Channel.CreateBounded<TOut>(new BoundedChannelOptions(outputCapacity)
+        {
+            // Written by several worker loops, and read by the next stage's loops (or the consumer).
+            SingleReader = false,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var executor = run.ExecutorFor(Options);
+        var counters = new StageCounters(Name, executor.Name, Options.EffectiveParallelism, inputCapacity, () => reader.Count);
+        run.AddStage(counters);
+        // Batches are closures over the work, which only threads can run; and a timeout is per item, which a batch
+        // could not honour. Everything else may batch.
+        var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? submitBatch : null;
+        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader, inputCapacity, output.Writer, counters);
+
+        // On the pool, so that whoever starts the run never runs a stage's loop inline.
+        run.AddPart(Task.Run(runner.RunAsync));
+        return output.Reader;
+    }
+}
