@@ -11,6 +11,7 @@ internal static class SpindleCli
     {
         var root = new RootCommand("Spindle: run many tasks at once, on threads that share memory or on worker processes that each own theirs.");
         root.Subcommands.Add(DemoCommand.Create(console));
+        root.Subcommands.Add(BenchCommand.Create(console));
         return await root.Parse(args).InvokeAsync();
     }
 }

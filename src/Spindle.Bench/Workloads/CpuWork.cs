@@ -1,0 +1,33 @@
+namespace Spindle.Bench.Workloads;
+
+/// <summary>Pure CPU: counts primes by trial division, with no allocation at all. Mirrored in spindle_bench.py.</summary>
+public static class CpuWork
+{
+    /// <summary>Counts the primes below <paramref name="limit"/>.</summary>
+    public static long CountPrimes(int limit)
+    {
+        var count = 0L;
+        for (var n = 2; n < limit; n++)
+        {
+            var prime = true;
+            for (var d = 2; d * d <= n; d++)
+            {
+                if (n % d == 0)
+                {
+                    prime = false;
+                    break;
+                }
+            }
+
+            if (prime)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The same, shaped as async work; it computes inline, as async code that calls CPU work does.</summary>
+    public static Task<long> CountPrimesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult(CountPrimes(limit));
+}
