@@ -1,4 +1,3 @@
-using System.Globalization;
 using Spindle.Bench.Workloads;
 
 namespace Spindle.Bench;
@@ -24,8 +23,8 @@ public sealed record BenchOptions
     /// <summary>The workloads to run by name (cpu, alloc, files, http, waits, mix); empty runs them all.</summary>
     public IReadOnlyList<string> Workloads { get; init; } = [];
 
-    /// <summary>Where the files of the run go (files to read, Python plans), and deleted afterwards.</summary>
-    public string ScratchDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "spindle-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    /// <summary>Where the run's temporary files go (files to read, Python plans), deleted afterwards; null makes a new temporary directory.</summary>
+    public string? ScratchDirectory { get; init; }
 
     /// <summary>The command line recorded in the report as the way to reproduce it.</summary>
     public string Command { get; init; } = "spindle bench";
@@ -68,9 +67,9 @@ public sealed record BenchOptions
             }
         }
 
-        if (string.IsNullOrWhiteSpace(ScratchDirectory))
+        if (ScratchDirectory is not null && string.IsNullOrWhiteSpace(ScratchDirectory))
         {
-            problems.Add("ScratchDirectory must not be empty; give a directory for the run's temporary files.");
+            problems.Add("ScratchDirectory must not be blank; give a directory for the run's temporary files, or null for a new temporary one.");
         }
 
         problems.ThrowIfAny("BenchOptions");

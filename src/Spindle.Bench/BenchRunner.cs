@@ -20,7 +20,9 @@ public static class BenchRunner
         options.Validate();
         var startedAt = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
-        var scratch = options.ScratchDirectory;
+        // Only a directory the run made itself is deleted afterwards; a caller's directory keeps whatever else it holds.
+        var owned = options.ScratchDirectory is null;
+        var scratch = options.ScratchDirectory ?? Directory.CreateTempSubdirectory("spindle-bench-").FullName;
         Directory.CreateDirectory(scratch);
         try
         {
@@ -82,7 +84,10 @@ public static class BenchRunner
         {
             try
             {
-                Directory.Delete(scratch, recursive: true);
+                if (owned)
+                {
+                    Directory.Delete(scratch, recursive: true);
+                }
             }
             catch (IOException)
             {

@@ -9,6 +9,7 @@ Progress goes to stdout as "progress TECHNIQUE" lines; figures go to OUT.json.
 
 import asyncio
 import concurrent.futures
+import gc
 import json
 import os
 import sys
@@ -246,6 +247,7 @@ def main(plan_path, out_path):
                 run(workload, items, state)
                 print(f"progress {name}", flush=True)
             for _ in range(plan["repeats"]):
+                gc.collect()  # each run starts from a collected heap, as on the .NET side
                 reset_peaks()
                 cpu0 = cpu_seconds()
                 t0 = time.perf_counter()

@@ -70,7 +70,7 @@ internal sealed class WorkloadCatalog : IAsyncDisposable
 
         if (Wanted("http"))
         {
-            var n = Count(200);
+            var n = Count(100);
             all.Add(new BenchWorkload<string>(
                 "http", $"HTTP: {N(n)} GETs of {HttpBytes / 1024} KiB from 127.0.0.1 (server waits {HttpDelayMilliseconds} ms)", WorkloadKind.Io, ioConcurrency,
                 [.. Enumerable.Range(0, n).Select(Url)], HttpWork.Get, HttpWork.GetAsync, static a => a));
@@ -78,7 +78,7 @@ internal sealed class WorkloadCatalog : IAsyncDisposable
 
         if (Wanted("waits"))
         {
-            var n = Count(200);
+            var n = Count(100);
             all.Add(new BenchWorkload<int>(
                 "waits", $"Waits: {N(n)} simulated calls of 5-15 ms", WorkloadKind.Io, ioConcurrency,
                 [.. Enumerable.Range(0, n).Select(Wait)], WaitWork.Sleep, WaitWork.DelayAsync, static a => a));

@@ -77,9 +77,10 @@ internal static class BenchCommand
         }
 
         console.Write(Table(report));
+        console.MarkupLine("wall: median of the timed runs (min–max in the report); speedup: over the same runtime's serial run; CPU: of all cores; memory: peak resident, worker processes included; ★ fastest, ✗ failed or wrong results.");
         foreach (var workload in report.Workloads)
         {
-            console.MarkupLine($"[bold]{Markup.Escape(workload.Name)}[/]: {Markup.Escape(workload.Verdict)}");
+            console.MarkupLine($"• {Markup.Escape(workload.Verdict)}");
         }
 
         foreach (var finding in report.Findings)
@@ -108,11 +109,10 @@ internal static class BenchCommand
     {
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("workload").AddColumn("technique")
-            .AddColumn(new TableColumn("wall time, median (min–max)").RightAligned())
-            .AddColumn(new TableColumn("speedup vs serial").RightAligned())
+            .AddColumn(new TableColumn("wall").RightAligned())
+            .AddColumn(new TableColumn("speedup").RightAligned())
             .AddColumn(new TableColumn("CPU").RightAligned())
-            .AddColumn(new TableColumn("peak memory").RightAligned())
-            .AddColumn("results");
+            .AddColumn(new TableColumn("memory").RightAligned());
         foreach (var workload in report.Workloads)
         {
             var first = true;
@@ -121,12 +121,11 @@ internal static class BenchCommand
                 var won = row.Name == workload.Winner;
                 table.AddRow(
                     first ? $"[bold]{Markup.Escape(workload.Name)}[/]" : "",
-                    won ? $"[green]★ {Markup.Escape(row.Name)}[/]" : Markup.Escape(row.Name),
-                    Markup.Escape(Format.Timing(row)),
+                    row.Ok ? (won ? $"[green]★ {Markup.Escape(row.Name)}[/]" : Markup.Escape(row.Name)) : $"[red]{Markup.Escape(row.Name)} ✗[/]",
+                    row.Runs.Count == 0 ? "–" : Format.Seconds(row.MedianSeconds),
                     Format.Speedup(row),
                     Format.Cpu(row),
-                    Format.Memory(row.PeakBytes),
-                    row.Ok ? "equal" : $"[red]{Markup.Escape(Format.Status(row))}[/]");
+                    Format.Memory(row.PeakBytes));
                 first = false;
             }
         }
