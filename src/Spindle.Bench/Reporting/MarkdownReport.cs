@@ -14,7 +14,7 @@ internal static class MarkdownReport
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"{h} {title}").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Measured {report.StartedAt:yyyy-MM-dd HH:mm zzz} on {report.Machine.Describe()}.").AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Reproduce with `{s.Command}` (size {s.Size.ToString(CultureInfo.InvariantCulture)}, {s.Warmups} warm-up and {s.Repeats} timed runs per technique, {s.IoConcurrency} tasks in flight for waiting work; the run took {report.TookSeconds:0} s). ")
+        md.AppendLine(CultureInfo.InvariantCulture, $"Reproduce with `{s.Command}` (size {s.Size.ToString(CultureInfo.InvariantCulture)}, {s.Warmups} warm-up and {s.Repeats} timed runs per technique, {s.IoConcurrency} tasks in flight for waiting work; the run took {report.TookSeconds:0} s).")
           .AppendLine("Times are medians with min–max; speedups are over the same runtime's serial run, measured in the same run; CPU is CPU time over (wall time × cores), worker processes and the local HTTP server included; peak memory is the peak resident size during a run, worker processes included.")
           .AppendLine();
         if (report.PythonSkipped is not null)

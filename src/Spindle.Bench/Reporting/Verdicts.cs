@@ -32,7 +32,9 @@ internal static class Verdicts
                 ? F($"; Python threads reach {pt.Speedup:0.0}x (the GIL lets one thread compute at a time)")
                   + (Best(cpu.Techniques, "python-processes") is { } pp ? F($" and Python needs processes to reach {pp.Speedup:0.0}x") : "")
                 : "";
-            findings.Add(F($"No GIL: .NET threads run pure CPU work in parallel, {cpuThreads.Speedup:0.0}x over serial on {cores} cores ({cpuThreads.Name}){python}."));
+            findings.Add(cpuThreads.Speedup >= Margin
+                ? F($"No GIL: .NET threads run pure CPU work in parallel, {cpuThreads.Speedup:0.0}x over serial on {cores} cores ({cpuThreads.Name}){python}.")
+                : F($"In this run .NET threads did not speed up pure CPU work ({cpuThreads.Speedup:0.0}x on {cores} cores, load {report.Machine.LoadAverage} at the start){python}; a busy machine or too small a --size hides the parallelism, so run again on a quiet machine."));
         }
 
         var waits = report.Workloads.Where(w => w.Kind == nameof(WorkloadKind.Io)).ToList();
@@ -48,7 +50,7 @@ internal static class Verdicts
             }
         }
 
-        if (cpu is not null && alloc is not null && Best(cpu.Techniques, "threads") is { } c && Best(alloc.Techniques, "threads") is { } a)
+        if (cpu is not null && alloc is not null && Best(cpu.Techniques, "threads") is { } c && c.Speedup >= Margin && Best(alloc.Techniques, "threads") is { } a)
         {
             var gap = a.Speedup!.Value < c.Speedup!.Value / Margin;
             var processes = Best(alloc.Techniques, "processes");
@@ -60,7 +62,7 @@ internal static class Verdicts
                 : F($"One GC heap per process did not hold threads back here: allocation-heavy work scales {a.Speedup:0.0}x on threads against {c.Speedup:0.0}x for pure CPU{tail}."));
         }
 
-        if (cpu is not null && Best(cpu.Techniques, "threads") is { } t)
+        if (cpu is not null && Best(cpu.Techniques, "threads") is { } t && t.Speedup >= Margin)
         {
             var p = Best(cpu.Techniques, "processes");
             findings.Add(p is null
@@ -96,7 +98,11 @@ internal static class Verdicts
             text += F($" and processes {processes.Speedup:0.0}x");
         }
 
-        if (threads is not null)
+        if (threads is not null && threads.Speedup < Margin && (processes is null || processes.Speedup < Margin))
+        {
+            text += ", no better than serial beyond noise";
+        }
+        else if (threads is not null)
         {
             text += processes is null
                 ? ", so in .NET threads suffice (processes not measured)"
