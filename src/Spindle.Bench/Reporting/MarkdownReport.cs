@@ -15,7 +15,8 @@ internal static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture, $"{h} {title}").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Measured {report.StartedAt:yyyy-MM-dd HH:mm zzz} on {report.Machine.Describe()}.").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Reproduce with `{s.Command}` (size {s.Size.ToString(CultureInfo.InvariantCulture)}, {s.Warmups} warm-up and {s.Repeats} timed runs per technique, {s.IoConcurrency} tasks in flight for waiting work; the run took {report.TookSeconds:0} s).")
-          .AppendLine("Times are medians with min–max; speedups are over the same runtime's serial run, measured in the same run; CPU is CPU time over (wall time × cores), worker processes and the local HTTP server included; peak memory is the peak resident size during a run, worker processes included.")
+          .AppendLine("Times are medians with min–max; speedups are over the same runtime's serial run, measured in the same run; CPU is CPU time over (wall time × cores), worker processes and the local HTTP server included; peak memory is the peak resident size during a run, worker processes included. "
+              + "The HTTP server runs inside the .NET bench process, so for the http and mix workloads the ThreadPool minimum is raised to the workload's concurrency plus the cores (otherwise blocking clients starve the server itself); this flatters Parallel.ForEach there.")
           .AppendLine();
         if (report.PythonSkipped is not null)
         {
