@@ -24,15 +24,18 @@ internal static class Verdicts
     {
         var findings = new List<string>();
         var cores = report.Machine.Cores;
+
+        // Pure CPU work must scale this far before a finding calls it parallel: three quarters of the cores, at most 1.5x.
+        var parallel = Math.Min(1.5, 0.75 * cores);
         var cpu = report.Workloads.FirstOrDefault(w => w.Name == "cpu");
         var alloc = report.Workloads.FirstOrDefault(w => w.Name == "alloc");
         if (cpu is not null && Best(cpu.Techniques, "threads") is { } cpuThreads)
         {
             var python = Best(cpu.Techniques, "python-threads") is { } pt
                 ? F($"; Python threads reach {pt.Speedup:0.0}x (the GIL lets one thread compute at a time)")
-                  + (Best(cpu.Techniques, "python-processes") is { } pp ? F($" and Python needs processes to reach {pp.Speedup:0.0}x") : "")
+                  + (Best(cpu.Techniques, "python-processes") is { } pp && pp.Speedup > pt.Speedup * Margin ? F($" and Python needs processes to reach {pp.Speedup:0.0}x") : "")
                 : "";
-            findings.Add(cpuThreads.Speedup >= Margin
+            findings.Add(cpuThreads.Speedup >= parallel
                 ? F($"No GIL: .NET threads run pure CPU work in parallel, {cpuThreads.Speedup:0.0}x over serial on {cores} cores ({cpuThreads.Name}){python}.")
                 : F($"In this run .NET threads did not speed up pure CPU work ({cpuThreads.Speedup:0.0}x on {cores} cores, load {report.Machine.LoadAverage} at the start){python}; a busy machine or too small a --size hides the parallelism, so run again on a quiet machine."));
         }
@@ -50,7 +53,7 @@ internal static class Verdicts
             }
         }
 
-        if (cpu is not null && alloc is not null && Best(cpu.Techniques, "threads") is { } c && c.Speedup >= Margin && Best(alloc.Techniques, "threads") is { } a)
+        if (cpu is not null && alloc is not null && Best(cpu.Techniques, "threads") is { } c && c.Speedup >= parallel && Best(alloc.Techniques, "threads") is { } a)
         {
             var gap = a.Speedup!.Value < c.Speedup!.Value / Margin;
             var processes = Best(alloc.Techniques, "processes");
@@ -62,7 +65,7 @@ internal static class Verdicts
                 : F($"One GC heap per process did not hold threads back here: allocation-heavy work scales {a.Speedup:0.0}x on threads against {c.Speedup:0.0}x for pure CPU{tail}."));
         }
 
-        if (cpu is not null && Best(cpu.Techniques, "threads") is { } t && t.Speedup >= Margin)
+        if (cpu is not null && Best(cpu.Techniques, "threads") is { } t && t.Speedup >= parallel)
         {
             var p = Best(cpu.Techniques, "processes");
             findings.Add(p is null

@@ -37,7 +37,7 @@ internal static class BenchCommand
                 IoConcurrency = result.GetValue(ioConcurrency),
                 Workloads = [.. (result.GetValue(workloads) ?? []).SelectMany(w => w.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
                 PythonPath = result.GetValue(noPython) ? null : result.GetValue(python),
-                Command = "dotnet run --project src/Spindle.Cli -c Release -- bench " + string.Join(' ', result.Tokens.Select(t => t.Value)),
+                Command = "dotnet run --project src/Spindle.Cli -c Release -- " + string.Join(' ', result.Tokens.Select(t => t.Value)),
             };
             return RunAsync(console, options, result.GetValue(output)!, result.GetValue(docs), token);
         });
