@@ -9,6 +9,9 @@ namespace Spindle.Auto;
 internal sealed class FunctionProfile
 {
     private const double Smoothing = 0.3;
+
+    /// <summary>The CPU share from which async work is better off on the CPU lane than on the I/O lane.</summary>
+    private const double AsyncCpuLaneFrom = 0.9;
     private readonly object _lock = new();
     private readonly AutoExecutorOptions _options;
     private long _calls;
@@ -17,10 +20,12 @@ internal sealed class FunctionProfile
     private double _allocationRate;
     private bool _classified;
     private bool _declaredKind;
+    private bool _isAsync;
 
     public FunctionProfile(string name, bool isAsync, bool canCrossProcesses, AutoExecutorOptions options)
     {
         Name = name;
+        _isAsync = isAsync;
         _options = options;
         CanCrossProcesses = canCrossProcesses;
 
@@ -120,6 +125,13 @@ internal sealed class FunctionProfile
         {
             lane = Lane.Io;
             reason = $"CPU share {share}: mostly waiting, so the I/O lane";
+        }
+        else if (_isAsync && _cpuShare < AsyncCpuLaneFrom)
+        {
+            // On the CPU lane an async call holds its thread through every await; unless it hardly waits at all,
+            // the I/O lane (whose pieces of computing still run in parallel on the pool) serves it better.
+            lane = Lane.Io;
+            reason = $"CPU share {share}, but async work that still waits would hold a CPU-lane thread while waiting, so the I/O lane";
         }
         else if (_allocationRate >= _options.AllocationHeavyBytesPerCpuSecond)
         {

@@ -13,6 +13,9 @@ internal sealed class ProfilingScheduler : TaskScheduler
     private long _cpuNanoseconds;
     private long _allocatedBytes;
     private long _preemptedNanoseconds;
+    private long _firstStart;
+    private long _lastEnd;
+    private int _piecesRunning;
 
     public long CpuNanoseconds => Interlocked.Read(ref _cpuNanoseconds);
 
@@ -24,14 +27,28 @@ internal sealed class ProfilingScheduler : TaskScheduler
     public static async Task<TResult> Run<TResult>(Func<Task<TResult>> call, Action<Measurement> record)
     {
         var scheduler = new ProfilingScheduler();
-        var start = Stopwatch.GetTimestamp();
         try
         {
-            return await Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap().ConfigureAwait(false);
+            // Forced to yield: the continuation must not run inline inside the last piece, before that piece's
+            // own figures are added up.
+            return await Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap()
+                .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
         finally
         {
-            record(new Measurement(Elapsed(start), scheduler.CpuNanoseconds, scheduler.PreemptedNanoseconds, scheduler.AllocatedBytes));
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref scheduler._piecesRunning) != 0)
+            {
+                spin.SpinOnce();
+            }
+
+            // Wall time counts from when the call's first piece began to run: time queued before it is the
+            // machine's business, not the call's nature.
+            // Likewise it ends when its last piece finished, not when this continuation got a thread.
+            var start = Interlocked.Read(ref scheduler._firstStart);
+            var end = Interlocked.Read(ref scheduler._lastEnd);
+            var wall = start == 0 || end < start ? 0 : (long)((end - start) * (1e9 / Stopwatch.Frequency));
+            record(new Measurement(wall, scheduler.CpuNanoseconds, scheduler.PreemptedNanoseconds, scheduler.AllocatedBytes));
         }
     }
 
@@ -47,13 +64,25 @@ internal sealed class ProfilingScheduler : TaskScheduler
 
     private bool Measure(Task task)
     {
+        Interlocked.Increment(ref _piecesRunning);
+        Interlocked.CompareExchange(ref _firstStart, Stopwatch.GetTimestamp(), 0);
         var (cpu, runnable) = ThreadCpuClock.Sample();
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var ran = TryExecuteTask(task);
         var (cpuAfter, runnableAfter) = ThreadCpuClock.Sample();
         Interlocked.Add(ref _cpuNanoseconds, cpuAfter - cpu);
         Interlocked.Add(ref _preemptedNanoseconds, runnableAfter - runnable);
+        InterlockedMax(ref _lastEnd, Stopwatch.GetTimestamp());
+        Interlocked.Decrement(ref _piecesRunning);
         Interlocked.Add(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocated);
         return ran;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
     }
 }
