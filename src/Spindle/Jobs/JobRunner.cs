@@ -337,6 +337,7 @@ public static class JobRunner
             Attempt attempt = default;
             for (var i = 0; i < attempts; i++)
             {
+                attempt.Dispose();
                 attempt = RunOnce(launch, seq, slot, tag);
                 if (attempt.Succeeded || _stopping)
                 {
@@ -350,6 +351,8 @@ public static class JobRunner
             }
             finally
             {
+                // The sink disposed the output once it wrote it; this covers the paths that never reach it.
+                attempt.Dispose();
                 lock (_state)
                 {
                     _inFlight--;
@@ -369,9 +372,12 @@ public static class JobRunner
             }
             catch (Win32Exception e)
             {
-                // Only a direct exec can fail here (the shell exists): report it as a shell would, exit value 127.
-                var message = Encoding.UTF8.GetBytes($"spindle: cannot run '{launch.Argv?[0] ?? _options.Shell}': {e.Message}\n");
-                return new Attempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, [], message, 0, TimedOut: false, Killed: false, Written: false);
+                // Only a direct exec, or a command line over the kernel's limits (E2BIG), can fail here: report it as a
+                // shell would, exit value 127.
+                var message = Encoding.UTF8.GetBytes(e.NativeErrorCode == Posix.E2BIG
+                    ? $"spindle: Error: Command line too long ({launch.Command.Length} characters) for job {seq}: Linux takes at most 128 KiB in one argument and about 2 MiB in all; pass large values through a file instead.\n"
+                    : $"spindle: cannot run '{launch.Argv?[0] ?? _options.Shell}': {e.Message}\n");
+                return new Attempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, CapturedOutput.Empty, CapturedOutput.FromBytes(message), 0, TimedOut: false, Killed: false, Written: false);
             }
 
             lock (_state)
@@ -384,15 +390,14 @@ public static class JobRunner
             }
 
             using var timer = StartTimeout(job);
-            byte[] stdout = [], stderr = [];
+            CapturedOutput stdout = CapturedOutput.Empty, stderr = CapturedOutput.Empty;
             long received;
             int status;
             var written = false;
             if (_mode == JobOutputMode.Group)
             {
                 status = job.WaitForExit();
-                stdout = job.ReadCaptured(stderr: false);
-                stderr = job.ReadCaptured(stderr: true);
+                (stdout, stderr) = job.TakeCaptured();
                 received = stdout.Length;
             }
             else
@@ -458,16 +463,18 @@ public static class JobRunner
                 Message($"spindle: Warning: This job was killed because it timed out:\nspindle: Warning: {launch.Command}\n");
             }
 
+            // --results reads the output before the sink takes it (and, keeping order, may write it much later).
+            if (_options.ResultsDirectory is { } results)
+            {
+                ResultsWriter.Write(results, args, seq, attempt.Stdout, attempt.Stderr);
+            }
+
             if (!attempt.Written)
             {
                 _sink.WriteJob(seq, CommandTemplate.Tag(args), attempt.Stdout, attempt.Stderr);
             }
 
             _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));
-            if (_options.ResultsDirectory is { } results)
-            {
-                ResultsWriter.Write(results, args, seq, attempt.Stdout, attempt.Stderr);
-            }
 
             var failed = !attempt.Succeeded;
             string? message = null;
@@ -653,8 +660,15 @@ public static class JobRunner
         }
     }
 
-    private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, byte[] Stdout, byte[] Stderr, long Received, bool TimedOut, bool Killed, bool Written)
+    private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, CapturedOutput? Stdout, CapturedOutput? Stderr, long Received, bool TimedOut, bool Killed, bool Written)
     {
         public bool Succeeded => ExitValue == 0 && Signal == 0;
+
+        // Closes the memfds of an attempt that was retried, skipped or never written; safe after the sink's own.
+        public void Dispose()
+        {
+            Stdout?.Dispose();
+            Stderr?.Dispose();
+        }
     }
 }

@@ -28,19 +28,44 @@ internal sealed class OutputSink
         _keepOrder = keepOrder;
     }
 
-    /// <summary>Writes a finished job's whole output (stdout, then stderr, as GNU parallel does), in order when keeping order.</summary>
-    public void WriteJob(long seq, string tag, byte[] stdout, byte[] stderr)
+    /// <summary>
+    /// Writes a finished job's whole output (stdout, then stderr, as GNU parallel does), in order when keeping
+    /// order; takes ownership of both outputs and disposes them once written.
+    /// </summary>
+    public void WriteJob(long seq, string tag, CapturedOutput? stdout, CapturedOutput? stderr)
     {
         var prefix = _tag ? Encoding.UTF8.GetBytes(tag + "\t") : null;
+        stdout = stdout?.Take();
+        stderr = stderr?.Take();
+        if (_keepOrder)
+        {
+            // This job may wait behind a slow one; only a large output keeps its descriptor meanwhile.
+            stdout?.ShrinkIfSmall();
+            stderr?.ShrinkIfSmall();
+        }
+
         void Write()
         {
-            WriteTagged(_stdout, prefix, stdout);
-            WriteTagged(_stderr, prefix, stderr);
+            WriteCaptured(_stdout, prefix, stdout);
+            WriteCaptured(_stderr, prefix, stderr);
             _stdout.Flush();
             _stderr.Flush();
+            stdout?.Dispose();
+            stderr?.Dispose();
         }
 
         Publish(seq, Write);
+    }
+
+    // Copies a captured output chunk by chunk; a line split across two chunks gets one prefix.
+    private static void WriteCaptured(Stream stream, byte[]? prefix, CapturedOutput? output)
+    {
+        var atLineStart = true;
+        output?.CopyTo(chunk =>
+        {
+            WriteTagged(stream, atLineStart ? prefix : null, chunk, prefix);
+            atLineStart = chunk.IsEmpty ? atLineStart : chunk[^1] == (byte)'\n';
+        });
     }
 
     /// <summary>Marks a job that writes nothing (skipped by --resume, or killed by a halt) so that later jobs are not held back.</summary>
@@ -79,7 +104,10 @@ internal sealed class OutputSink
     }
 
     // Writes data, putting the prefix before each line (a last line without a newline gets one too).
-    private static void WriteTagged(Stream stream, byte[]? prefix, ReadOnlySpan<byte> data)
+    private static void WriteTagged(Stream stream, byte[]? prefix, ReadOnlySpan<byte> data) => WriteTagged(stream, prefix, data, prefix);
+
+    // As above, but the first line gets firstPrefix: null when it continues a line that an earlier chunk began.
+    private static void WriteTagged(Stream stream, byte[]? firstPrefix, ReadOnlySpan<byte> data, byte[]? prefix)
     {
         if (data.IsEmpty)
         {
@@ -92,13 +120,19 @@ internal sealed class OutputSink
             return;
         }
 
+        var linePrefix = firstPrefix;
         while (!data.IsEmpty)
         {
             var newline = data.IndexOf((byte)'\n');
             var line = newline < 0 ? data : data[..(newline + 1)];
-            stream.Write(prefix);
+            if (linePrefix is not null)
+            {
+                stream.Write(linePrefix);
+            }
+
             stream.Write(line);
             data = data[line.Length..];
+            linePrefix = prefix;
         }
     }
 

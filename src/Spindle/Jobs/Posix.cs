@@ -37,9 +37,13 @@ internal static unsafe partial class Posix
     public const int O_CLOEXEC = 0x80000;
     public const uint MFD_CLOEXEC = 1;
 
+    public const int WNOHANG = 1;
+    public const int SEEK_END = 2;
+
     public const int EINTR = 4;
     public const int ESRCH = 3;
     public const int ENOENT = 2;
+    public const int E2BIG = 7;
 
     public const short POLLIN = 0x1;
     public const short POLLHUP = 0x10;
@@ -120,6 +124,9 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "pread", SetLastError = true)]
     public static partial nint PRead(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
+    public static partial long LSeek(int fd, long offset, int whence);
 
     [LibraryImport(Libc, EntryPoint = "close")]
     public static partial int Close(int fd);

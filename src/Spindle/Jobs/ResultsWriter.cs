@@ -5,7 +5,7 @@ namespace Spindle.Jobs;
 /// <summary>--results DIR: each job's output in GNU parallel's layout, DIR/1/&lt;arg1&gt;/2/&lt;arg2&gt;/{seq,stdout,stderr}.</summary>
 internal static class ResultsWriter
 {
-    public static void Write(string root, IReadOnlyList<string> args, long seq, byte[] stdout, byte[] stderr)
+    public static void Write(string root, IReadOnlyList<string> args, long seq, CapturedOutput? stdout, CapturedOutput? stderr)
     {
         var dir = root;
         for (var i = 0; i < args.Count; i++)
@@ -15,8 +15,14 @@ internal static class ResultsWriter
 
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "seq"), seq.ToString(CultureInfo.InvariantCulture));
-        File.WriteAllBytes(Path.Combine(dir, "stdout"), stdout);
-        File.WriteAllBytes(Path.Combine(dir, "stderr"), stderr);
+        Copy(stdout, Path.Combine(dir, "stdout"));
+        Copy(stderr, Path.Combine(dir, "stderr"));
+    }
+
+    private static void Copy(CapturedOutput? output, string path)
+    {
+        using var file = File.Create(path);
+        output?.CopyTo(chunk => file.Write(chunk));
     }
 
     // GNU parallel writes a value as one path component: "\" becomes "\\" and "/" becomes "\_"; an empty value or

@@ -9,8 +9,8 @@ internal sealed class RunningJob
     // GNU parallel's default --termseq: TERM, wait up to 200 ms, TERM, 100 ms, TERM, 50 ms, KILL, 25 ms.
     private static readonly (int Signal, int WaitMs)[] TermSequence = [(Posix.SIGTERM, 200), (Posix.SIGTERM, 100), (Posix.SIGTERM, 50), (Posix.SIGKILL, 25)];
 
-    private readonly int _stdout;
-    private readonly int _stderr;
+    private int _stdout;
+    private int _stderr;
     private readonly JobOutputMode _mode;
     private int _terminating;
 
@@ -28,32 +28,75 @@ internal sealed class RunningJob
     /// <summary>Whether <see cref="TerminateAsync"/> was called (by a timeout, a halt or cancellation).</summary>
     public bool WasTerminated => Volatile.Read(ref _terminating) != 0;
 
-    /// <summary>Blocks until the job's process exits; returns its raw wait status.</summary>
+    /// <summary>
+    /// Blocks until the job's process exits, then ends whatever it left running in its process group; returns its
+    /// raw wait status.
+    /// </summary>
     public int WaitForExit()
+    {
+        var status = Reap(block: true) ?? 0xff00;
+        EndLeftovers();
+        return status;
+    }
+
+    // waitpid on the job's leader: its raw status, or null when it still runs (non-blocking) or someone else
+    // reaped it (a host app that reaps every child; then 0xff00, exit value 255, for a blocking wait).
+    private int? Reap(bool block)
     {
         while (true)
         {
-            if (Posix.WaitPid(Pid, out var status, 0) == Pid)
+            var reaped = Posix.WaitPid(Pid, out var status, block ? 0 : Posix.WNOHANG);
+            if (reaped == Pid)
             {
                 return status;
             }
 
-            var error = Marshal.GetLastPInvokeError();
-            if (error != Posix.EINTR)
+            if (reaped == 0)
             {
-                // ECHILD: someone else reaped it (a host app that reaps every child). Its status is lost.
+                return null;
+            }
+
+            if (Marshal.GetLastPInvokeError() != Posix.EINTR)
+            {
                 return 0xff00;
             }
         }
     }
 
     /// <summary>
-    /// Line-buffered and ungrouped modes: reads both pipes until the job's tree closes them, handing each chunk to
-    /// <paramref name="onData"/> (false = stdout, true = stderr), then waits for the exit.
+    /// Ends the processes a finished job left behind in its process group (<c>sleep 60 &amp;</c>) with the
+    /// termination sequence, so that no job outlives its run and no grandchild holds a pipe open.
     /// </summary>
+    /// <remarks>
+    /// GNU parallel leaves them running. A run whose jobs leak processes leaks them by the thousand, so spindle
+    /// treats a job as its whole process group; a job that means to start a daemon detaches it (setsid).
+    /// </remarks>
+    private void EndLeftovers()
+    {
+        if (GroupAlive())
+        {
+            // Blocks this slot thread for at most the sequence's 375 ms; the next job waits for it as for any job.
+            RunTermSequenceAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>
+    /// Line-buffered and ungrouped modes: reads both pipes, handing each chunk to <paramref name="onData"/>
+    /// (false = stdout, true = stderr), until the job's leader has exited and the pipes are drained.
+    /// </summary>
+    /// <remarks>
+    /// A grandchild left running would hold the pipes open for ever, so EOF cannot mark the end: the leader is
+    /// polled every 50 ms, and once it exited its leftovers are ended and only what is already buffered is read
+    /// (for at most a second).
+    /// </remarks>
     public unsafe int PumpAndWait(Action<bool, ReadOnlySpan<byte>> onData)
     {
+        const int LeaderCheckMs = 50;
+        const int DrainMs = 1000;
+        var nextCheck = Environment.TickCount64 + LeaderCheckMs;
+        var drainUntil = long.MaxValue;
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        int? status = null;
         try
         {
             var fds = stackalloc Posix.PollFd[2];
@@ -62,7 +105,7 @@ internal sealed class RunningJob
             var open = 2;
             while (open > 0)
             {
-                var ready = Posix.Poll(fds, 2, -1);
+                var ready = Posix.Poll(fds, 2, status is null ? LeaderCheckMs : 0);
                 if (ready < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == Posix.EINTR)
@@ -71,6 +114,35 @@ internal sealed class RunningJob
                     }
 
                     break;
+                }
+
+                if (ready == 0 && status is not null)
+                {
+                    // The leader is gone, its group ended, and nothing more is buffered: a process that escaped
+                    // the group (setsid) may hold the pipes, but its output is no longer this job's.
+                    break;
+                }
+
+                var now = Environment.TickCount64;
+                if (status is null && (ready == 0 || now >= nextCheck))
+                {
+                    nextCheck = now + LeaderCheckMs;
+                    if (Reap(block: false) is { } exited)
+                    {
+                        status = exited;
+                        EndLeftovers();
+                        drainUntil = Environment.TickCount64 + DrainMs;
+                    }
+                }
+                else if (status is not null && now >= drainUntil)
+                {
+                    // An escaped process that never stops writing must not keep the job running.
+                    break;
+                }
+
+                if (ready == 0)
+                {
+                    continue;
                 }
 
                 for (var i = 0; i < 2; i++)
@@ -104,68 +176,36 @@ internal sealed class RunningJob
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        if (status is { } known)
+        {
+            return known;
+        }
+
         return WaitForExit();
     }
 
-    /// <summary>Grouped mode: the whole captured stdout (false) or stderr (true), read after the job exited.</summary>
-    public unsafe byte[] ReadCaptured(bool stderr)
+    /// <summary>Grouped mode: hands over the memfds holding the job's stdout and stderr; call after the job exited.</summary>
+    public (CapturedOutput Stdout, CapturedOutput Stderr) TakeCaptured()
     {
-        var fd = stderr ? _stderr : _stdout;
-        var chunks = new List<byte[]>();
-        var total = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            long offset = 0;
-            while (true)
-            {
-                nint read;
-                fixed (byte* p = buffer)
-                {
-                    read = Posix.PRead(fd, p, buffer.Length, offset);
-                }
-
-                if (read < 0 && Marshal.GetLastPInvokeError() == Posix.EINTR)
-                {
-                    continue;
-                }
-
-                if (read <= 0)
-                {
-                    break;
-                }
-
-                chunks.Add(buffer.AsSpan(0, (int)read).ToArray());
-                total += (int)read;
-                offset += read;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        if (chunks.Count == 1)
-        {
-            return chunks[0];
-        }
-
-        var all = new byte[total];
-        var at = 0;
-        foreach (var chunk in chunks)
-        {
-            chunk.CopyTo(all, at);
-            at += chunk.Length;
-        }
-
-        return all;
+        var taken = (CapturedOutput.FromDescriptor(_stdout), CapturedOutput.FromDescriptor(_stderr));
+        _stdout = _stderr = -1;
+        return taken;
     }
 
-    /// <summary>Closes our ends of the job's output descriptors.</summary>
+    /// <summary>Closes our ends of the job's output descriptors that were not handed over.</summary>
     public void CloseOutput()
     {
-        _ = Posix.Close(_stdout);
-        _ = Posix.Close(_stderr);
+        if (_stdout >= 0)
+        {
+            _ = Posix.Close(_stdout);
+        }
+
+        if (_stderr >= 0)
+        {
+            _ = Posix.Close(_stderr);
+        }
+
+        _stdout = _stderr = -1;
     }
 
     /// <summary>
@@ -179,6 +219,11 @@ internal sealed class RunningJob
             return;
         }
 
+        await RunTermSequenceAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunTermSequenceAsync()
+    {
         foreach (var (signal, waitMs) in TermSequence)
         {
             if (!GroupAlive())
