@@ -7,31 +7,8 @@ public static class BenchWork
 {
     public static int Trivial(int x) => x + 1;
 
-    /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> by trial division.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int CountPrimes(int limit)
-    {
-        var count = 0;
-        for (var n = 2; n < limit; n++)
-        {
-            var prime = true;
-            for (var d = 2; d * d <= n; d++)
-            {
-                if (n % d == 0)
-                {
-                    prime = false;
-                    break;
-                }
-            }
-
-            if (prime)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
+    /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> (the bench's CPU workload).</summary>
+    public static int CountPrimes(int limit) => (int)Spindle.Bench.Workloads.CpuWork.CountPrimes(limit);
 
     /// <summary>CPU work that allocates many short-lived objects: builds and sorts lists of small strings.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -98,32 +98,7 @@ public sealed class ThreadsHarness : IHarness
 
     private static double Median(IEnumerable<double> values) => HarnessRunner.Median(values);
 
-    /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> by trial division.</summary>
-    /// <remarks>Compiled fully optimised at once, so calibration and every round time the same machine code (no tiering).</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int CountPrimes(int limit)
-    {
-        var count = 0;
-        for (var n = 2; n < limit; n++)
-        {
-            var prime = true;
-            for (var d = 2; d * d <= n; d++)
-            {
-                if (n % d == 0)
-                {
-                    prime = false;
-                    break;
-                }
-            }
-
-            if (prime)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
+    private static int CountPrimes(int limit) => BenchWork.CountPrimes(limit);
 
     /// <summary>Finds the CountPrimes limit that takes about <paramref name="milliseconds"/> here (median of five timings).</summary>
     private static int CalibratePrimes(double milliseconds)

@@ -10,30 +10,8 @@ internal static class DemoWork
         return milliseconds * 1000;
     }
 
-    /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> by trial division.</summary>
-    public static int CountPrimes(int limit)
-    {
-        var count = 0;
-        for (var n = 2; n < limit; n++)
-        {
-            var prime = true;
-            for (var d = 2; d * d <= n; d++)
-            {
-                if (n % d == 0)
-                {
-                    prime = false;
-                    break;
-                }
-            }
-
-            if (prime)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
+    /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> (the bench's CPU workload).</summary>
+    public static int CountPrimes(int limit) => (int)Spindle.Bench.Workloads.CpuWork.CountPrimes(limit);
 
     /// <summary>Finds the CountPrimes limit that takes about <paramref name="milliseconds"/> on this machine.</summary>
     public static int CalibratePrimes(double milliseconds)
