@@ -389,10 +389,25 @@ internal sealed partial class ProcessExecutor : Executor
 
     private void OnReply(WorkerHandle worker, FrameType type, ReadOnlyMemory<byte> body)
     {
+        // The whole frame is checked before its task leaves the worker's FIFO: a frame found bad after that would
+        // leave the task in neither the FIFO nor a finished state, and its caller waiting forever.
+        if (type is not (FrameType.Result or FrameType.Error or FrameType.Cancelled))
+        {
+            throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
+        }
+
         var fields = new FieldReader(body);
         var taskId = fields.ReadInt64();
         var rss = fields.ReadInt64();
         var elapsed = fields.ReadInt64();
+        ReadOnlyMemory<byte> partial = default;
+        RemoteError? remoteError = null;
+        if (type == FrameType.Error)
+        {
+            partial = fields.ReadBytes(fields.ReadInt32());
+            remoteError = RemoteError.FromBytes(fields.Rest);
+        }
+
         ProcessTask task;
         bool wasRunning;
         lock (_gate)
@@ -438,15 +453,11 @@ internal sealed partial class ProcessExecutor : Executor
                 task.Complete(fields.Rest, elapsed, wasRunning);
                 break;
             case FrameType.Error:
-                var partialLength = fields.ReadInt32();
-                var partial = fields.ReadBytes(partialLength);
-                task.CompleteWithError(partial, RemoteError.FromBytes(fields.Rest), wasRunning);
-                break;
-            case FrameType.Cancelled:
-                task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
+                task.CompleteWithError(partial, remoteError!, wasRunning);
                 break;
             default:
-                throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
+                task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
+                break;
         }
     }
 
