@@ -13,9 +13,9 @@ internal static class DummyParent
     {
         var workers = int.Parse(args[0], CultureInfo.InvariantCulture);
         var phase = args.Length > 1 ? args[1] : "idle";
-        var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = workers });
+        var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = workers, Start = phase == "lazy" ? WorkerStart.Lazy : WorkerStart.Eager });
         Console.WriteLine($"dir: {DummyIntrospection.SocketDirectory(executor)}");
-        if (phase == "startup")
+        if (phase is "startup" or "lazy")
         {
             // Killed while workers are still starting.
             Console.WriteLine("ready");

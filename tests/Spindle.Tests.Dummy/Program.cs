@@ -16,6 +16,6 @@ switch (args.FirstOrDefault())
     case "exit":
         return int.Parse(args[1], CultureInfo.InvariantCulture);
     default:
-        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <phase> | fake-worker <mode> | echo <words> | exit <code>");
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | fake-worker <mode> | echo <words> | exit <code>");
         return 2;
 }

@@ -36,10 +36,13 @@ internal sealed partial class ProcessExecutor : Executor
     private readonly byte[] _token = RandomNumberGenerator.GetBytes(32);
     private readonly string _tokenHex;
     private readonly Timer? _monitor;
+    private readonly DirectoryJanitor? _janitor;
     private int _nextWorkerId;
     private long _nextTaskId;
     private int _startFailures;
     private int _rejectedConnections;
+    private long _retriedTasks;
+    private long _retriedItems;
     private bool _stopping;
 
     static ProcessExecutor()
@@ -64,6 +67,8 @@ internal sealed partial class ProcessExecutor : Executor
             throw new PlatformNotSupportedException("Executor.Processes needs Unix domain sockets and process groups, available on Linux and macOS.");
         }
 
+        // Started before the directory exists, so that there is no moment at which a killed parent leaves it behind.
+        _janitor = DirectoryJanitor.Start(_directory);
         Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _socketPath = Path.Combine(_directory, "w.sock");
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -100,6 +105,9 @@ internal sealed partial class ProcessExecutor : Executor
     internal string SocketPath => _socketPath;
 
     internal int RejectedConnections => Volatile.Read(ref _rejectedConnections);
+
+    /// <summary>Tasks (a Map batch counts once) run again after their worker crashed, and the items in them.</summary>
+    internal (long Tasks, long Items) Retried => (Volatile.Read(ref _retriedTasks), Volatile.Read(ref _retriedItems));
 
     /// <summary>The process ids of the live workers.</summary>
     internal int[] WorkerPids
@@ -515,6 +523,8 @@ internal sealed partial class ProcessExecutor : Executor
                     {
                         // Retry: the crash cost this attempt only.
                         task.RetriesLeft--;
+                        Interlocked.Increment(ref _retriedTasks);
+                        Interlocked.Add(ref _retriedItems, task.Items);
                         Tracker.Requeued(task.Items);
                         Requeue(task);
                     }
@@ -940,6 +950,8 @@ internal sealed partial class ProcessExecutor : Executor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
+
+        _janitor?.Dispose();
     }
 
     private static void KillAllLive()
