@@ -62,6 +62,17 @@ internal static class DummyWork
         return child.Id;
     }
 
+    /// <summary>Leaks <paramref name="kilobytes"/> of touched memory in the worker, on purpose, and says which worker it was.</summary>
+    public static (int Kilobytes, int Pid) Leak(int kilobytes)
+    {
+        var chunk = new byte[kilobytes * 1024];
+        Array.Fill(chunk, (byte)7);
+        Leaked.Add(chunk);
+        return (kilobytes, Environment.ProcessId);
+    }
+
+    private static readonly List<byte[]> Leaked = [];
+
     public static int Spin(int x)
     {
         var end = Environment.TickCount64 + 20;

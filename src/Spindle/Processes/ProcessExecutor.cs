@@ -544,6 +544,7 @@ internal sealed partial class ProcessExecutor : Executor
         }
 
         worker.Timer.Dispose();
+        worker.Release();
         foreach (var (task, error, cancel) in failed)
         {
             if (cancel)
@@ -623,6 +624,7 @@ internal sealed partial class ProcessExecutor : Executor
         }
 
         worker.Timer.Dispose();
+        worker.Release();
         foreach (var task in doomed)
         {
             task.Node = null;
@@ -670,9 +672,15 @@ internal sealed partial class ProcessExecutor : Executor
         {
             worker.Launch(WorkerLaunch.StartInfo(_options, worker.Id, _socketPath), _tokenHex);
             var startTimeout = _options.StartTimeout;
-            _ = Task.Delay(startTimeout).ContinueWith(
-                _ =>
+            // Cancelled once the worker connects or is gone, so that a pending timer does not keep the handle alive.
+            _ = Task.Delay(startTimeout, worker.Connected).ContinueWith(
+                t =>
                 {
+                    if (t.IsCanceled)
+                    {
+                        return;
+                    }
+
                     lock (_gate)
                     {
                         if (worker.State != WorkerState.Starting)
@@ -764,6 +772,8 @@ internal sealed partial class ProcessExecutor : Executor
 
                 DispatchLocked();
             }
+
+            worker.OnConnected();
         }
         catch (Exception e) when (e is InvalidDataException or IOException or SocketException)
         {
@@ -922,6 +932,10 @@ internal sealed partial class ProcessExecutor : Executor
                 catch (OperationCanceledException)
                 {
                     worker.KillGroup();
+                }
+                catch (InvalidOperationException)
+                {
+                    // It ended and was released already (ObjectDisposedException is one of these).
                 }
             }
         }

@@ -9,6 +9,9 @@ public static class ReliabilityWork
 
     public static int Square(int x) => x * x;
 
+    /// <summary>Returns its argument as an object: what a worker sends back is read as whatever MessagePack finds.</summary>
+    public static object Echo(string value) => value;
+
     /// <summary>About 1 ms of CPU, then a value that proves which input it was computed from.</summary>
     public static long Checksum(int x)
     {
