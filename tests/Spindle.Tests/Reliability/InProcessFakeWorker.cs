@@ -63,6 +63,23 @@ internal sealed class InProcessFakeWorker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The shell "workers" never answer a stop: kill them first, or shutdown would wait 5 s for each to exit.
+        // Only processes whose environment names this harness's directory: a pid may have been reused since.
+        foreach (var file in Directory.GetFiles(_directory).Where(static f => !f.EndsWith(".tmp", StringComparison.Ordinal)))
+        {
+            var pid = int.Parse(File.ReadAllText(file).Trim().Split(' ')[1], CultureInfo.InvariantCulture);
+            try
+            {
+                if (File.ReadAllText($"/proc/{pid}/environ").Contains($"FAKE_DIR={_directory}", StringComparison.Ordinal))
+                {
+                    Native.Kill(pid, Native.SIGKILL);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
         await Executor.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
