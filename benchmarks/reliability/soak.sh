@@ -24,7 +24,7 @@ SPINDLE_SOAK=1 SPINDLE_RELIABILITY_FIGURES="$figures" \
     dotnet test tests/Spindle.Tests -c Release --filter "Category=Reliability" 2>&1 | tee "$log" || status=$?
 echo -e "run.seconds\t$(( $(date +%s) - start ))" >> "$figures"
 echo -e "run.load_after\t$(cut -d' ' -f1-3 /proc/loadavg)" >> "$figures"
-echo -e "run.tests\t$(grep -E '^(Passed|Failed)!' "$log" | tail -1 | sed -E 's/^(Passed|Failed)! +- +//; s/, Duration.*//')" >> "$figures"
+echo -e "run.tests\t$(grep -E '^(Passed|Failed)!' "$log" | tail -1 | sed -E 's/^(Passed|Failed)! +- +//; s/, Duration.*//; s/ +/ /g')" >> "$figures"
 
 python3 benchmarks/reliability/python_pools.py >> "$figures" || echo -e "python.error\tthe Python comparison failed" >> "$figures"
 python3 benchmarks/reliability/render.py "$figures" > docs/reliability.md
