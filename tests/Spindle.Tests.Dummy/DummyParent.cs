@@ -13,9 +13,9 @@ internal static class DummyParent
     {
         var workers = int.Parse(args[0], CultureInfo.InvariantCulture);
         var phase = args.Length > 1 ? args[1] : "idle";
-        var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = workers });
+        var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = workers, Start = phase == "lazy" ? WorkerStart.Lazy : WorkerStart.Eager });
         Console.WriteLine($"dir: {DummyIntrospection.SocketDirectory(executor)}");
-        if (phase == "startup")
+        if (phase is "startup" or "lazy")
         {
             // Killed while workers are still starting.
             Console.WriteLine("ready");
@@ -61,6 +61,17 @@ internal static class DummyWork
         using var child = System.Diagnostics.Process.Start("sleep", "1000");
         return child.Id;
     }
+
+    /// <summary>Leaks <paramref name="kilobytes"/> of touched memory in the worker, on purpose, and says which worker it was.</summary>
+    public static (int Kilobytes, int Pid) Leak(int kilobytes)
+    {
+        var chunk = new byte[kilobytes * 1024];
+        Array.Fill(chunk, (byte)7);
+        Leaked.Add(chunk);
+        return (kilobytes, Environment.ProcessId);
+    }
+
+    private static readonly List<byte[]> Leaked = [];
 
     public static int Spin(int x)
     {

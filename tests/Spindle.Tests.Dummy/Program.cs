@@ -8,6 +8,10 @@ switch (args.FirstOrDefault())
 {
     case "parent":
         return await DummyParent.RunAsync(args.Skip(1).ToArray());
+    case "leak":
+        return await DummyLeakParent.RunAsync(args.Skip(1).ToArray());
+    case "intruder":
+        return Intruder.Run(args.Skip(1).ToArray());
     case "fake-worker":
         return FakeWorker.Run(args[1]);
     case "echo":
@@ -16,6 +20,6 @@ switch (args.FirstOrDefault())
     case "exit":
         return int.Parse(args[1], CultureInfo.InvariantCulture);
     default:
-        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <phase> | fake-worker <mode> | echo <words> | exit <code>");
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
         return 2;
 }

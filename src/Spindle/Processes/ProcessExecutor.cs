@@ -36,10 +36,13 @@ internal sealed partial class ProcessExecutor : Executor
     private readonly byte[] _token = RandomNumberGenerator.GetBytes(32);
     private readonly string _tokenHex;
     private readonly Timer? _monitor;
+    private readonly DirectoryJanitor? _janitor;
     private int _nextWorkerId;
     private long _nextTaskId;
     private int _startFailures;
     private int _rejectedConnections;
+    private long _retriedTasks;
+    private long _retriedItems;
     private bool _stopping;
 
     static ProcessExecutor()
@@ -64,6 +67,8 @@ internal sealed partial class ProcessExecutor : Executor
             throw new PlatformNotSupportedException("Executor.Processes needs Unix domain sockets and process groups, available on Linux and macOS.");
         }
 
+        // Started before the directory exists, so that there is no moment at which a killed parent leaves it behind.
+        _janitor = DirectoryJanitor.Start(_directory);
         Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _socketPath = Path.Combine(_directory, "w.sock");
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -100,6 +105,9 @@ internal sealed partial class ProcessExecutor : Executor
     internal string SocketPath => _socketPath;
 
     internal int RejectedConnections => Volatile.Read(ref _rejectedConnections);
+
+    /// <summary>Tasks (a Map batch counts once) run again after their worker crashed, and the items in them.</summary>
+    internal (long Tasks, long Items) Retried => (Volatile.Read(ref _retriedTasks), Volatile.Read(ref _retriedItems));
 
     /// <summary>The process ids of the live workers.</summary>
     internal int[] WorkerPids
@@ -389,10 +397,25 @@ internal sealed partial class ProcessExecutor : Executor
 
     private void OnReply(WorkerHandle worker, FrameType type, ReadOnlyMemory<byte> body)
     {
+        // The whole frame is checked before its task leaves the worker's FIFO: a frame found bad after that would
+        // leave the task in neither the FIFO nor a finished state, and its caller waiting forever.
+        if (type is not (FrameType.Result or FrameType.Error or FrameType.Cancelled))
+        {
+            throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
+        }
+
         var fields = new FieldReader(body);
         var taskId = fields.ReadInt64();
         var rss = fields.ReadInt64();
         var elapsed = fields.ReadInt64();
+        ReadOnlyMemory<byte> partial = default;
+        RemoteError? remoteError = null;
+        if (type == FrameType.Error)
+        {
+            partial = fields.ReadBytes(fields.ReadInt32());
+            remoteError = RemoteError.FromBytes(fields.Rest);
+        }
+
         ProcessTask task;
         bool wasRunning;
         lock (_gate)
@@ -438,15 +461,11 @@ internal sealed partial class ProcessExecutor : Executor
                 task.Complete(fields.Rest, elapsed, wasRunning);
                 break;
             case FrameType.Error:
-                var partialLength = fields.ReadInt32();
-                var partial = fields.ReadBytes(partialLength);
-                task.CompleteWithError(partial, RemoteError.FromBytes(fields.Rest), wasRunning);
-                break;
-            case FrameType.Cancelled:
-                task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
+                task.CompleteWithError(partial, remoteError!, wasRunning);
                 break;
             default:
-                throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
+                task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
+                break;
         }
     }
 
@@ -504,6 +523,8 @@ internal sealed partial class ProcessExecutor : Executor
                     {
                         // Retry: the crash cost this attempt only.
                         task.RetriesLeft--;
+                        Interlocked.Increment(ref _retriedTasks);
+                        Interlocked.Add(ref _retriedItems, task.Items);
                         Tracker.Requeued(task.Items);
                         Requeue(task);
                     }
@@ -523,6 +544,7 @@ internal sealed partial class ProcessExecutor : Executor
         }
 
         worker.Timer.Dispose();
+        worker.Release();
         foreach (var (task, error, cancel) in failed)
         {
             if (cancel)
@@ -602,6 +624,7 @@ internal sealed partial class ProcessExecutor : Executor
         }
 
         worker.Timer.Dispose();
+        worker.Release();
         foreach (var task in doomed)
         {
             task.Node = null;
@@ -649,9 +672,15 @@ internal sealed partial class ProcessExecutor : Executor
         {
             worker.Launch(WorkerLaunch.StartInfo(_options, worker.Id, _socketPath), _tokenHex);
             var startTimeout = _options.StartTimeout;
-            _ = Task.Delay(startTimeout).ContinueWith(
-                _ =>
+            // Cancelled once the worker connects or is gone, so that a pending timer does not keep the handle alive.
+            _ = Task.Delay(startTimeout, worker.Connected).ContinueWith(
+                t =>
                 {
+                    if (t.IsCanceled)
+                    {
+                        return;
+                    }
+
                     lock (_gate)
                     {
                         if (worker.State != WorkerState.Starting)
@@ -743,6 +772,8 @@ internal sealed partial class ProcessExecutor : Executor
 
                 DispatchLocked();
             }
+
+            worker.OnConnected();
         }
         catch (Exception e) when (e is InvalidDataException or IOException or SocketException)
         {
@@ -902,6 +933,10 @@ internal sealed partial class ProcessExecutor : Executor
                 {
                     worker.KillGroup();
                 }
+                catch (InvalidOperationException)
+                {
+                    // It ended and was released already (ObjectDisposedException is one of these).
+                }
             }
         }
 
@@ -929,6 +964,8 @@ internal sealed partial class ProcessExecutor : Executor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
+
+        _janitor?.Dispose();
     }
 
     private static void KillAllLive()

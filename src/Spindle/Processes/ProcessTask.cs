@@ -164,7 +164,17 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
 
     public override void CompleteWithError(ReadOnlyMemory<byte> partialResults, RemoteError error, bool wasRunning)
     {
-        var results = partialResults.Length == 0 ? [] : PayloadSerializer.Deserialize<TResult[]>(partialResults);
+        TResult[] results;
+        try
+        {
+            results = partialResults.Length == 0 ? [] : PayloadSerializer.Deserialize<TResult[]>(partialResults);
+        }
+        catch (MessagePack.MessagePackSerializationException e)
+        {
+            Fail(new InvalidOperationException($"The results of '{Function.DisplayName}' before its failing item could not be read as {PayloadSerializer.TypeName(typeof(TResult))}: {e.Message}", e), wasRunning);
+            return;
+        }
+
         if (TryFinish(wasRunning, TaskOutcome.Failed))
         {
             _completion.TrySetResult(new BatchOutcome<TResult>(results, new RemoteTaskException(error), TimeSpan.Zero));

@@ -59,9 +59,17 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Reads an error record; bytes that are not one are a protocol violation (InvalidDataException), never another exception.</summary>
     public static RemoteError FromBytes(ReadOnlyMemory<byte> bytes)
     {
         var reader = new MessagePackReader(bytes);
-        return Read(ref reader);
+        try
+        {
+            return Read(ref reader);
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new InvalidDataException($"A worker sent a malformed error record ({e.Message}).", e);
+        }
     }
 }

@@ -16,17 +16,22 @@ internal enum WorkerState
 /// The parent's handle on one worker process: the process, its channel, the tasks sent to it in order, and its
 /// recent stderr. Scheduling state is guarded by the executor's gate; the channel has its own threads.
 /// </summary>
+#pragma warning disable CA1001 // The token source has no timer: cancelling it in Release frees all it holds.
 internal sealed class WorkerHandle
+#pragma warning restore CA1001
 {
     private const int StderrLinesKept = 20;
     private readonly Queue<string> _stderrTail = new();
     private readonly ProcessExecutor _owner;
     private double _serviceTicksAverage;
+    private readonly CancellationTokenSource _connected = new();
+    private NetworkStream? _stream;
 
     public WorkerHandle(ProcessExecutor owner, int id)
     {
         _owner = owner;
         Id = id;
+        Connected = _connected.Token;
         Timer = new Timer(static s => ((WorkerHandle)s!)._owner.OnWorkerTimer((WorkerHandle)s), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -68,6 +73,11 @@ internal sealed class WorkerHandle
     /// </summary>
     public int Depth { get; private set; } = 2;
 
+    /// <summary>Cancelled when the worker has connected (or is gone): the end of its start timeout.</summary>
+    public CancellationToken Connected { get; private set; }
+
+    public void OnConnected() => _connected.Cancel();
+
     /// <summary>Starts the process; the worker connects back on its own.</summary>
     public void Launch(ProcessStartInfo startInfo, string token)
     {
@@ -89,6 +99,7 @@ internal sealed class WorkerHandle
     /// <summary>Takes over the accepted, authenticated connection and starts reading replies.</summary>
     public void Attach(NetworkStream stream, FrameReader reader, Action<WorkerHandle, FrameReader> readLoop)
     {
+        _stream = stream;
         Sink = new FrameSink(stream, $"spindle worker {Id} writer", _ => KillGroup());
         new Thread(() => readLoop(this, reader)) { IsBackground = true, Name = $"spindle worker {Id} reader" }.Start();
     }
@@ -98,6 +109,19 @@ internal sealed class WorkerHandle
         _serviceTicksAverage = _serviceTicksAverage == 0 ? ticksPerItem : (0.8 * _serviceTicksAverage) + (0.2 * ticksPerItem);
         var target = TimeSpan.FromMilliseconds(2).Ticks;
         Depth = _serviceTicksAverage >= target ? 1 : (int)Math.Clamp(target / Math.Max(_serviceTicksAverage, 1), 2, 64);
+    }
+
+    /// <summary>
+    /// Frees what this process holds for a worker that is gone: its socket, its writer thread and its process
+    /// handle and pipes. Without it every recycled worker left a thread and a few descriptors behind.
+    /// </summary>
+    public void Release()
+    {
+        // The socket first: a write blocked on it fails at once, so the writer thread ends without the join's wait.
+        _stream?.Dispose();
+        Sink?.Close();
+        Process?.Dispose();
+        _connected.Cancel();
     }
 
     public string[] StderrTail()
@@ -138,15 +162,24 @@ internal sealed class WorkerHandle
             return (null, null);
         }
 
-        if (!process.WaitForExit(3000))
+        int code;
+        try
         {
+            if (!process.WaitForExit(3000))
+            {
+                return (null, null);
+            }
+
+            // The parameterless wait also drains redirected output, so the last stderr lines are in the tail;
+            // bounded, since a grandchild could hold the pipe open.
+            Task.Run(process.WaitForExit).Wait(1000);
+            code = process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            // Already released by whoever saw it end first.
             return (null, null);
         }
-
-        // The parameterless wait also drains redirected output, so the last stderr lines are in the tail;
-        // bounded, since a grandchild could hold the pipe open.
-        Task.Run(process.WaitForExit).Wait(1000);
-        var code = process.ExitCode;
 
         // .NET reports a process killed by signal N as exit code 128 + N.
         return code is > 128 and < 160 ? (null, code - 128) : (code, null);

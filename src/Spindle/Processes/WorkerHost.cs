@@ -49,15 +49,31 @@ internal sealed class WorkerHost
         Native.BecomeGroupLeader();
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
+        var host = new WorkerHost(socketPath, parentPid, maxFrame);
         using var stdin = new StreamReader(Console.OpenStandardInput());
-        var token = Convert.FromHexString(stdin.ReadLine() ?? throw new InvalidOperationException("No token on stdin."));
-        return new WorkerHost(socketPath, parentPid, maxFrame).Serve(workerId, token);
+        if (stdin.ReadLine() is not { } line)
+        {
+            // The parent died before it could hand over the token.
+            return host.Abandon(new InvalidOperationException("No token on stdin."));
+        }
+
+        return host.Serve(workerId, Convert.FromHexString(line));
     }
 
     private int Serve(int workerId, byte[] token)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint(_socketPath));
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(_socketPath));
+        }
+        catch (SocketException e)
+        {
+            // Refused or gone: most likely the parent died while this worker was booting.
+            socket.Dispose();
+            return Abandon(e);
+        }
+
         using var stream = new NetworkStream(socket, ownsSocket: true);
         _sink = new FrameSink(stream, "spindle worker writer", _ => DieWithParent());
 
@@ -70,9 +86,18 @@ internal sealed class WorkerHost
         _sink.EndAppend();
 
         var reader = new FrameReader(new BufferedStream(stream, 64 * 1024), _maxFrameBytes);
-        if (!reader.TryRead(out var type, out var body) || type != FrameType.Welcome)
+        FrameType type;
+        ReadOnlyMemory<byte> body;
+        try
         {
-            return 3;
+            if (!reader.TryRead(out type, out body) || type != FrameType.Welcome)
+            {
+                return Abandon(new InvalidDataException("The parent closed the channel instead of welcoming this worker."));
+            }
+        }
+        catch (IOException e)
+        {
+            return Abandon(e);
         }
 
         RunInitializer(body);
@@ -341,6 +366,26 @@ internal sealed class WorkerHost
                 DieWithParent();
             }
         }
+    }
+
+    /// <summary>
+    /// The channel could not be set up. If that is because the parent died (a SIGKILLed parent leaves its booting
+    /// workers behind), clean up after it as a connected worker would; otherwise report the failure.
+    /// </summary>
+    private int Abandon(Exception cause)
+    {
+        // An orphan is handed to a new parent a moment after its old parent's descriptors close: wait that moment out.
+        for (var i = 0; i < 100 && _parentPid > 0 && Native.ParentPid() == _parentPid; i++)
+        {
+            Thread.Sleep(10);
+        }
+
+        if (_parentPid > 0 && Native.ParentPid() != _parentPid)
+        {
+            DieWithParent();
+        }
+
+        throw new InvalidOperationException($"This Spindle worker could not connect to its parent (pid {_parentPid}) at {_socketPath}.", cause);
     }
 
     /// <summary>The parent is gone: remove its socket directory (it cannot) and kill this worker's process group.</summary>

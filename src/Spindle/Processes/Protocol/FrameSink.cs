@@ -45,9 +45,15 @@ internal sealed class FrameSink
             Monitor.Pulse(_lock);
         }
 
-        if (Thread.CurrentThread != _writer)
+        if (Thread.CurrentThread != _writer && _writer.Join(TimeSpan.FromSeconds(5)))
         {
-            _writer.Join(TimeSpan.FromSeconds(5));
+            // A closed sink may stay referenced for a while (a lost worker's handle, by a pending start timer):
+            // its two buffers should not.
+            lock (_lock)
+            {
+                _filling = new FrameBuffer(0);
+                _sending = new FrameBuffer(0);
+            }
         }
     }
 
