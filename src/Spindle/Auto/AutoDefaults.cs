@@ -4,7 +4,8 @@ namespace Spindle;
 internal static class AutoDefaults
 {
     /// <summary>
-    /// Measured with benchmarks/Spindle.Auto.Benchmarks on 2 cores: see docs/benchmarks.md. Set from that finding.
+    /// False: on 2 cores, allocation-heavy tasks ran 1.55x over serial on the CPU lane and 1.35x on two worker processes
+    /// (workstation GC; 1.86x and 1.67x under server GC). Measured by benchmarks/run-auto.sh; see docs/benchmarks.md.
     /// </summary>
     public const bool AllocationHeavyToProcesses = false;
 }
