@@ -204,8 +204,9 @@ public sealed class JobRunnerTests
     public async Task Run_TimeoutPercent_KillsAJobFarSlowerThanTheMedian()
     {
         using var run = new JobTestRun();
-        // Three quick jobs set the median; the fourth would sleep a minute and is killed at 500% of it.
-        var options = JobTestRun.Options("if [ {} = slow ]; then sleep 60; fi", "a", "b", "c", "slow") with { Jobs = "1", Timeout = "500%" };
+        // Three quick jobs set the median; the fourth would sleep a minute and is killed at 500% of it. The quick jobs
+        // take 0.3 s, not nothing: 500% of a 2 ms median would also kill a quick job that a busy machine delayed.
+        var options = JobTestRun.Options("if [ {} = slow ]; then sleep 60; else sleep 0.3; fi", "a", "b", "c", "slow") with { Jobs = "1", Timeout = "500%" };
         var result = await run.RunAsync(options);
         Assert.Equal((1, 1L), (result.ExitStatus, result.Failed));
     }
