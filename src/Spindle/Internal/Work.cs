@@ -57,22 +57,4 @@ internal sealed class Work<TArg, TResult>
     /// <summary>Runs the work to completion on the calling thread (async work is waited for).</summary>
     public TResult RunBlocking(TArg arg, CancellationToken token) =>
         Sync is not null ? Sync(arg, token) : Async!(arg, token).GetAwaiter().GetResult();
-
-    /// <summary>Runs the work as a task; sync work runs inline on the calling thread.</summary>
-    public Task<TResult> RunAsync(TArg arg, CancellationToken token)
-    {
-        if (Async is not null)
-        {
-            return Async(arg, token);
-        }
-
-        try
-        {
-            return Task.FromResult(Sync!(arg, token));
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<TResult>(e);
-        }
-    }
 }

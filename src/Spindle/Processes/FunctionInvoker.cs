@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Reflection;
-using MessagePack;
 
 namespace Spindle.Processes;
 
@@ -15,8 +13,11 @@ internal abstract class FunctionInvoker
     /// <summary>Runs a batch; on the first exception returns the results before it and the error.</summary>
     public abstract (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, CancellationToken token);
 
-    /// <summary>Resolves a method from its assembly and metadata token and wraps it in a typed invoker.</summary>
-    public static FunctionInvoker Resolve(string assemblyName, string assemblyPath, int methodToken)
+    /// <summary>
+    /// Finds a method by assembly and metadata token, with the object to call it on: none for a static method, the
+    /// compiler's stateless singleton for a lambda that captures nothing.
+    /// </summary>
+    public static (MethodInfo Method, object? Target) ResolveMethod(string assemblyName, string assemblyPath, int methodToken)
     {
         Assembly assembly;
         try
@@ -30,14 +31,20 @@ internal abstract class FunctionInvoker
 
         var method = assembly.ManifestModule.ResolveMethod(methodToken) as MethodInfo
             ?? throw new InvalidOperationException($"Token {methodToken} in {assemblyName} is not a method.");
-        object? target = null;
-        if (!method.IsStatic)
+        if (method.IsStatic)
         {
-            // A non-capturing lambda: an instance method on the compiler's stateless singleton.
-            target = method.DeclaringType!.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null)
-                ?? throw new InvalidOperationException($"'{method.DeclaringType.FullName}.{method.Name}' is an instance method; only static methods and static lambdas run in worker processes.");
+            return (method, null);
         }
 
+        var target = method.DeclaringType!.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null)
+            ?? throw new InvalidOperationException($"'{method.DeclaringType.FullName}.{method.Name}' is an instance method; only static methods and static lambdas run in worker processes.");
+        return (method, target);
+    }
+
+    /// <summary>Resolves a method from its assembly and metadata token and wraps it in a typed invoker.</summary>
+    public static FunctionInvoker Resolve(string assemblyName, string assemblyPath, int methodToken)
+    {
+        var (method, target) = ResolveMethod(assemblyName, assemblyPath, methodToken);
         var parameters = method.GetParameters();
         var argType = parameters.Length is 1 or 2 ? parameters[0].ParameterType : throw new InvalidOperationException($"'{method.Name}' must take one argument (and optionally a CancellationToken).");
         var takesToken = parameters.Length == 2 && parameters[1].ParameterType == typeof(CancellationToken);

@@ -41,7 +41,6 @@ internal sealed partial class ProcessExecutor
 
                     window.Enqueue((batch.Length, SubmitBatch<TArg, TResult>(function, batch, options.Task, cts.Token)));
                     itemsInFlight += batch.Length;
-                    more = batch.Length > 0;
                 }
 
                 if (window.Count == 0)

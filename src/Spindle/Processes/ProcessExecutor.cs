@@ -312,11 +312,7 @@ internal sealed partial class ProcessExecutor : Executor
             return;
         }
 
-        var deadline = long.MaxValue;
-        if (head.Timeout is { } timeout)
-        {
-            deadline = head.StartedAt + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        }
+        var deadline = TimeoutDeadline(head);
 
         if (head.CancelDeadline != 0)
         {
@@ -333,6 +329,10 @@ internal sealed partial class ProcessExecutor : Executor
         worker.Timer.Change(due, Timeout.Infinite);
     }
 
+    /// <summary>When a running task's timeout ends (Stopwatch ticks); long.MaxValue without a timeout.</summary>
+    private static long TimeoutDeadline(ProcessTask task) =>
+        task.Timeout is { } timeout ? task.StartedAt + (long)(timeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+
     internal void OnWorkerTimer(WorkerHandle worker)
     {
         lock (_gate)
@@ -343,7 +343,7 @@ internal sealed partial class ProcessExecutor : Executor
             }
 
             var now = Stopwatch.GetTimestamp();
-            if (head.Timeout is { } timeout && now >= head.StartedAt + (long)(timeout.TotalSeconds * Stopwatch.Frequency))
+            if (now >= TimeoutDeadline(head))
             {
                 worker.KillReason = KillReason.Timeout;
             }

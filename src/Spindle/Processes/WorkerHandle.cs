@@ -64,8 +64,6 @@ internal sealed class WorkerHandle
 
     public long LastActivity { get; set; } = Environment.TickCount64;
 
-    public long StartedAt { get; } = Stopwatch.GetTimestamp();
-
     /// <summary>
     /// How many tasks may be in flight on it. Tiny tasks get a deep pipeline, so the worker never waits for
     /// a round trip; long ones get one or two, so that work is not stuck behind a long task while another

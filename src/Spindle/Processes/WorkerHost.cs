@@ -116,21 +116,7 @@ internal sealed class WorkerHost
             return;
         }
 
-        var name = fields.ReadString();
-        var path = fields.ReadString();
-        var token = fields.ReadInt32();
-        Assembly assembly;
-        try
-        {
-            assembly = Assembly.Load(new AssemblyName(name));
-        }
-        catch (FileNotFoundException)
-        {
-            assembly = Assembly.LoadFrom(path);
-        }
-
-        var method = (MethodInfo)assembly.ManifestModule.ResolveMethod(token)!;
-        var target = method.IsStatic ? null : method.DeclaringType!.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null);
+        var (method, target) = FunctionInvoker.ResolveMethod(fields.ReadString(), fields.ReadString(), fields.ReadInt32());
         method.Invoke(target, null);
     }
 

@@ -22,11 +22,7 @@ internal sealed partial class ThreadExecutor : Executor
 
     internal CancellationToken StopToken => _stop.Token;
 
-    internal int IoConcurrency => _io.Concurrency;
-
     internal IoLane Io => _io;
-
-    internal int CpuThreads => _cpu.Concurrency;
 
     private protected override int DefaultMaxInFlight => 2 * Math.Max(_io.Concurrency, _cpu.Concurrency);
 
