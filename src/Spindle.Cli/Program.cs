@@ -5,7 +5,7 @@ using Spindle.Cli.Commands;
 // `spindle run` is started thousands of times by scripts: it skips building the whole command tree and the console.
 if (RunCommand.IsDirectInvocation(args))
 {
-    return await RunCommand.RunAsync(args[1..], null, RunStreams.Console, CancellationToken.None);
+    return RunCommand.Run(args[1..], null, RunStreams.Console, CancellationToken.None);
 }
 
 return await SpindleCli.RunAsync(args, AnsiConsole.Console);

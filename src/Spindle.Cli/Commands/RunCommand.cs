@@ -32,17 +32,39 @@ internal static class RunCommand
         command.SetAction((ParseResult result, CancellationToken token) =>
         {
             var raw = result.Tokens.SkipWhile(t => !(t.Type == TokenType.Command && t.Value == "run")).Skip(1).Select(t => t.Value).ToArray();
-            return RunAsync(raw, console, streams ?? RunStreams.Console, token);
+            return Task.Run(() => Run(raw, console, streams ?? RunStreams.Console, token), CancellationToken.None);
         });
         return command;
     }
 
     /// <summary>Whether <paramref name="args"/> is a <c>spindle run</c> that can skip the command tree (anything but a help request).</summary>
-    public static bool IsDirectInvocation(string[] args) =>
-        args is ["run", ..] && !args.Skip(1).TakeWhile(a => a.StartsWith('-') && !Separators.Contains(a)).Any(a => a is "--help" or "-h" or "-?");
+    public static bool IsDirectInvocation(string[] args)
+    {
+        if (args is not ["run", ..])
+        {
+            return false;
+        }
 
-    /// <summary>Runs <c>spindle run</c> on its own words (everything after "run"); returns GNU parallel's exit status.</summary>
-    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console, RunStreams streams, CancellationToken token)
+        for (var i = 1; i < args.Length && args[i].StartsWith('-') && Array.IndexOf(Separators, args[i]) < 0; i++)
+        {
+            if (args[i] is "--help" or "-h" or "-?")
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <c>spindle run</c> on its own words (everything after "run"), blocking until the jobs end; returns GNU
+    /// parallel's exit status.
+    /// </summary>
+    /// <remarks>
+    /// Synchronous on purpose: a script starts `spindle run` once per line, and a run that never awaits never starts
+    /// the thread pool, which is a noticeable share of a trivial run's start-up.
+    /// </remarks>
+    public static int Run(string[] args, IAnsiConsole? console, RunStreams streams, CancellationToken token)
     {
         var parsed = Parse(args, streams, out var error, out var display);
         if (parsed is null)
@@ -59,7 +81,7 @@ internal static class RunCommand
         var options = renderer is null ? parsed : parsed with { Progress = renderer, ReadInputsFirst = display.Bar || display.Eta };
         try
         {
-            var result = await JobRunner.RunAsync(options, cancel.Token).ConfigureAwait(false);
+            var result = JobRunner.Run(options, cancel.Token);
             renderer?.Complete();
             return result.ExitStatus;
         }
@@ -91,7 +113,9 @@ internal static class RunCommand
     internal static JobRunOptions? Parse(string[] args, RunStreams streams, out string error, out ProgressDisplay display)
     {
         display = default;
-        var spec = new OptionSpec();
+        // The option parser is built only when there are options: a bare `spindle run cmd ::: ...` then never loads
+        // System.CommandLine, which is a fifth of a trivial run's start-up.
+        OptionSpec? spec = null;
         var optionTokens = new List<string>();
         var i = 0;
         for (; i < args.Length; i++)
@@ -103,11 +127,12 @@ internal static class RunCommand
                 break;
             }
 
-            if (Separators.Contains(arg) || !arg.StartsWith('-') || arg == "-")
+            if (Array.IndexOf(Separators, arg) >= 0 || !arg.StartsWith('-') || arg == "-")
             {
                 break;
             }
 
+            spec ??= new OptionSpec();
             var name = arg;
             string? attached = null;
             if (arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=', StringComparison.Ordinal) is var eq and > 0)
@@ -150,7 +175,7 @@ internal static class RunCommand
         }
 
         var command = new List<string>();
-        for (; i < args.Length && !Separators.Contains(args[i]); i++)
+        for (; i < args.Length && Array.IndexOf(Separators, args[i]) < 0; i++)
         {
             command.Add(args[i]);
         }
@@ -161,7 +186,7 @@ internal static class RunCommand
             var separator = args[i++];
             var linked = separator.EndsWith('+');
             var values = new List<string>();
-            for (; i < args.Length && !Separators.Contains(args[i]); i++)
+            for (; i < args.Length && Array.IndexOf(Separators, args[i]) < 0; i++)
             {
                 values.Add(args[i]);
             }
@@ -174,7 +199,10 @@ internal static class RunCommand
                     return null;
                 }
 
-                sources.AddRange(values.Select((file, n) => JobInputSource.FromFile(file, linked && n == 0)));
+                for (var n = 0; n < values.Count; n++)
+                {
+                    sources.Add(JobInputSource.FromFile(values[n], linked && n == 0));
+                }
             }
             else
             {
@@ -186,6 +214,20 @@ internal static class RunCommand
         {
             error = "missing command: give the command to run before ':::' (for example: spindle run gzip {} ::: *.log).";
             return null;
+        }
+
+        error = "";
+        var options = new JobRunOptions
+        {
+            Command = command,
+            Inputs = sources,
+            StandardInput = streams.Input,
+            StandardOutput = streams.Output,
+            StandardError = streams.Error,
+        };
+        if (spec is null)
+        {
+            return options;
         }
 
         var result = spec.Parser.Parse(optionTokens);
@@ -209,12 +251,8 @@ internal static class RunCommand
         var mode = result.GetValue(spec.Ungroup) ? JobOutputMode.Ungroup : result.GetValue(spec.LineBuffer) ? JobOutputMode.LineBuffer : JobOutputMode.Group;
         var commandMode = result.GetValue(spec.NoShell) ? JobCommandMode.NoShell : result.GetValue(spec.Quote) ? JobCommandMode.QuoteCommand : JobCommandMode.Shell;
         display = new ProgressDisplay(result.GetValue(spec.Bar), result.GetValue(spec.Progress), result.GetValue(spec.Eta));
-        error = "";
-        return new JobRunOptions
+        return options with
         {
-            Command = command,
-            Inputs = sources,
-            StandardInput = streams.Input,
             NullSeparated = result.GetValue(spec.Null),
             ColumnSeparator = result.GetValue(spec.ColSep),
             Jobs = result.GetValue(spec.Jobs) ?? "100%",
@@ -231,8 +269,6 @@ internal static class RunCommand
             Delay = delay,
             DryRun = result.GetValue(spec.DryRun),
             ResultsDirectory = result.GetValue(spec.Results),
-            StandardOutput = streams.Output,
-            StandardError = streams.Error,
         };
     }
 
@@ -329,7 +365,9 @@ internal static class RunCommand
 
         public OptionSpec()
         {
-            Parser = new RootCommand("spindle run options")
+            // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
+            // need and which cost a quarter of a trivial run's start-up to build.
+            Parser = new Command("run", "spindle run options")
             {
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile,
@@ -346,9 +384,9 @@ internal static class RunCommand
 
         private readonly Dictionary<string, Option> _names = new(StringComparer.Ordinal);
 
-        public RootCommand Parser { get; }
+        public Command Parser { get; }
 
-        public bool Knows(string name) => _names.TryGetValue(name, out var option) && option is not System.CommandLine.Help.HelpOption and not VersionOption;
+        public bool Knows(string name) => _names.ContainsKey(name);
 
         public bool TakesValue(string name) => Knows(name) && _names[name].ValueType != typeof(bool);
     }
@@ -361,7 +399,8 @@ internal readonly record struct ProgressDisplay(bool Bar, bool Progress, bool Et
 }
 
 /// <summary>Where <c>spindle run</c> reads and writes; tests pass in-memory streams.</summary>
-internal sealed record RunStreams(Stream Output, Stream Error, TextReader Input, IAnsiConsole? ErrorConsole)
+internal sealed record RunStreams(Stream Output, Stream Error, TextReader? Input, IAnsiConsole? ErrorConsole)
 {
-    public static RunStreams Console => new(System.Console.OpenStandardOutput(), System.Console.OpenStandardError(), System.Console.In, null);
+    /// <summary>The process's own streams; standard input is left to the runner, which opens it only if a source reads it.</summary>
+    public static RunStreams Console => new(System.Console.OpenStandardOutput(), System.Console.OpenStandardError(), null, null);
 }

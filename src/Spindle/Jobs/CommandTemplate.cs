@@ -1,7 +1,5 @@
-using System.Buffers;
-using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Spindle.Jobs;
 
@@ -9,12 +7,24 @@ namespace Spindle.Jobs;
 /// A job's command with GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {n} {n.} ...), rendered
 /// per job with each argument shell-quoted the way GNU parallel quotes it.
 /// </summary>
-internal sealed partial class CommandTemplate
+internal sealed class CommandTemplate
 {
     // Characters after which a rendered shell command still means exactly "run this program with these words":
     // no quoting, expansion, globbing, redirection, comment or assignment. Such a command is exec'd directly,
     // saving the shell's start-up; anything else goes to the shell.
-    private static readonly SearchValues<char> PlainCommand = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:+@% ");
+    // (A loop over the characters, not SearchValues, for the start-up reason given at ShellQuote.IsSafe.)
+    private static bool IsPlainCommand(ReadOnlySpan<char> command)
+    {
+        foreach (var c in command)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ',' or ':' or '+' or '@' or '%' or ' '))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     // Shell builtins and keywords whose behaviour differs from (or lacks) a program of the same name on PATH.
     private static readonly HashSet<string> ShellOnly = new(StringComparer.Ordinal)
@@ -28,7 +38,10 @@ internal sealed partial class CommandTemplate
     private readonly List<Segment>[] _words;
     private readonly JobCommandMode _mode;
     private readonly bool _hasReplacement;
-    private readonly ConcurrentDictionary<string, bool> _onPath = new(StringComparer.Ordinal);
+    // Whether a program is on PATH, looked up once per name. Slot threads render concurrently, so it is locked; a
+    // plain Dictionary under a lock rather than a ConcurrentDictionary keeps System.Collections.Concurrent out of
+    // `spindle run`'s start-up.
+    private readonly Dictionary<string, bool> _onPath = new(StringComparer.Ordinal);
 
     public CommandTemplate(IReadOnlyList<string> words, JobCommandMode mode)
     {
@@ -120,16 +133,30 @@ internal sealed partial class CommandTemplate
             plain = plain[..comment];
         }
 
-        if (DirectExecFastPath && !plain.ContainsAnyExcept(PlainCommand))
+        if (DirectExecFastPath && IsPlainCommand(plain))
         {
             var argv = plain.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (argv.Length > 0 && !ShellOnly.Contains(argv[0]) && _onPath.GetOrAdd(argv[0], IsExecutableOnPath))
+            if (argv.Length > 0 && !ShellOnly.Contains(argv[0]) && IsOnPath(argv[0]))
             {
                 return new JobLaunch(command, argv);
             }
         }
 
         return new JobLaunch(command, null);
+    }
+
+    private bool IsOnPath(string program)
+    {
+        lock (_onPath)
+        {
+            if (!_onPath.TryGetValue(program, out var found))
+            {
+                found = IsExecutableOnPath(program);
+                _onPath[program] = found;
+            }
+
+            return found;
+        }
     }
 
     private static bool IsExecutableOnPath(string program)
@@ -245,33 +272,21 @@ internal sealed partial class CommandTemplate
     {
         var segments = new List<Segment>();
         var at = 0;
-        foreach (Match match in Replacement().Matches(word))
+        for (var open = word.IndexOf('{', StringComparison.Ordinal); open >= 0; open = word.IndexOf('{', open + 1))
         {
-            if (match.Index > at)
+            if (open < at || !TryParseReplacement(word, open, out var segment, out var end))
             {
-                segments.Add(Segment.Literal(word[at..match.Index]));
+                continue;
             }
 
-            var transform = ParseTransform(match.Groups["t"].Value);
-            var special = match.Groups["s"].Value;
-            if (special == "#")
+            if (open > at)
             {
-                segments.Add(new Segment(SegmentKind.Seq, "", 0, PathTransform.None));
-            }
-            else if (special == "%")
-            {
-                segments.Add(new Segment(SegmentKind.Slot, "", 0, PathTransform.None));
-            }
-            else if (match.Groups["n"].Success)
-            {
-                segments.Add(new Segment(SegmentKind.Positional, "", int.Parse(match.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture), transform));
-            }
-            else
-            {
-                segments.Add(new Segment(SegmentKind.AllArgs, "", 0, transform));
+                segments.Add(Segment.Literal(word[at..open]));
             }
 
-            at = match.Index + match.Length;
+            segments.Add(segment);
+            at = end;
+            open = end - 1;
         }
 
         if (at < word.Length || segments.Count == 0)
@@ -282,18 +297,80 @@ internal sealed partial class CommandTemplate
         return segments;
     }
 
-    private static PathTransform ParseTransform(string text) => text switch
+    /// <summary>
+    /// Reads the replacement string that starts with the '{' at <paramref name="open"/>: {} {.} {/} {//} {/.} {#} {%}
+    /// {3} {-1} {2.} {2/} {2//} {2/.}. Anything else (such as "{a}" or "{0}") is literal text, as in GNU parallel.
+    /// </summary>
+    /// <remarks>A hand-written scanner rather than a regular expression: `spindle run` starts once per script line, and
+    /// loading and initialising the regex engine was a tenth of its start-up.</remarks>
+    private static bool TryParseReplacement(string word, int open, out Segment segment, out int end)
     {
-        "." => PathTransform.WithoutExtension,
-        "/" => PathTransform.Basename,
-        "//" => PathTransform.Dirname,
-        "/." => PathTransform.BasenameWithoutExtension,
-        _ => PathTransform.None,
-    };
+        segment = default!;
+        end = 0;
+        // No replacement string contains a brace, so the body ends at the first '}' or not at all.
+        var close = word.IndexOf('}', open + 1);
+        if (close < 0)
+        {
+            return false;
+        }
 
-    // {} {.} {/} {//} {/.} {#} {%} {3} {-1} {2.} {2/} {2//} {2/.}; "//" is tried before "/." and "/".
-    [GeneratedRegex(@"\{(?:(?<n>-?[1-9][0-9]*)(?<t>//|/\.|/|\.)?|(?<s>#|%)|(?<t>//|/\.|/|\.))?\}")]
-    private static partial Regex Replacement();
+        var body = word.AsSpan(open + 1, close - open - 1);
+        end = close + 1;
+        switch (body)
+        {
+            case "#":
+                segment = new Segment(SegmentKind.Seq, "", 0, PathTransform.None);
+                return true;
+            case "%":
+                segment = new Segment(SegmentKind.Slot, "", 0, PathTransform.None);
+                return true;
+        }
+
+        // An optional position (-?[1-9][0-9]*), then an optional transform.
+        var digits = body.StartsWith('-') ? 1 : 0;
+        var first = digits;
+        while (digits < body.Length && char.IsAsciiDigit(body[digits]))
+        {
+            digits++;
+        }
+
+        var hasPosition = digits > first;
+        if (hasPosition && body[first] == '0')
+        {
+            return false;
+        }
+
+        if (!hasPosition && first == 1)
+        {
+            return false;
+        }
+
+        var transform = body[digits..] switch
+        {
+            "" => PathTransform.None,
+            "." => PathTransform.WithoutExtension,
+            "/" => PathTransform.Basename,
+            "//" => PathTransform.Dirname,
+            "/." => PathTransform.BasenameWithoutExtension,
+            _ => (PathTransform?)null,
+        };
+        if (transform is not { } t)
+        {
+            return false;
+        }
+
+        if (!hasPosition)
+        {
+            segment = new Segment(SegmentKind.AllArgs, "", 0, t);
+            return true;
+        }
+
+        // A position too large for an int is beyond every argument all the same, and renders as nothing.
+        var position = int.TryParse(body[..digits], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n
+            : body[0] == '-' ? int.MinValue + 1 : int.MaxValue;
+        segment = new Segment(SegmentKind.Positional, "", position, t);
+        return true;
+    }
 
     private enum SegmentKind
     {

@@ -10,11 +10,15 @@ namespace Spindle.Jobs;
 /// </summary>
 internal static class InputCombiner
 {
-    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, TextReader standardInput, bool nullSeparated, Regex? columnSeparator)
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, TextReader standardInput, bool nullSeparated, Regex? columnSeparator) =>
+        Combine(sources, () => standardInput, nullSeparated, columnSeparator);
+
+    /// <summary>As above, asking for standard input only when a source reads it: creating the console's reader costs start-up time.</summary>
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator)
     {
         if (sources.Count == 0)
         {
-            sources = [JobInputSource.FromReader(standardInput)];
+            sources = [JobInputSource.FromReader(standardInput())];
         }
 
         // One source streams: a pipe of endless lines starts jobs as lines arrive, in constant memory.
@@ -26,7 +30,7 @@ internal static class InputCombiner
         return CombineMany(sources, standardInput, nullSeparated, columnSeparator);
     }
 
-    private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, TextReader standardInput, bool nullSeparated, Regex? columnSeparator)
+    private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator)
     {
         // Every combination needs every source in full, so they are read up front.
         var groups = new List<List<string[]>>();
@@ -83,7 +87,7 @@ internal static class InputCombiner
 
     private static string[] Split(string value, Regex? columnSeparator) => columnSeparator is null ? [value] : columnSeparator.Split(value);
 
-    private static IEnumerable<string> Read(JobInputSource source, TextReader standardInput, bool nullSeparated)
+    private static IEnumerable<string> Read(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated)
     {
         if (source.Values is not null)
         {
@@ -95,7 +99,7 @@ internal static class InputCombiner
             return ReadRecords(source.Reader, nullSeparated, dispose: false);
         }
 
-        return source.Path == "-" ? ReadRecords(standardInput, nullSeparated, dispose: false) : ReadFile(source.Path!, nullSeparated);
+        return source.Path == "-" ? ReadRecords(standardInput(), nullSeparated, dispose: false) : ReadFile(source.Path!, nullSeparated);
     }
 
     private static IEnumerable<string> ReadFile(string path, bool nullSeparated)

@@ -42,10 +42,34 @@ public static class JobRunner
         return RunCoreAsync(plan, cancellationToken);
     }
 
+    /// <summary>
+    /// Runs every job like <see cref="RunAsync"/>, blocking the calling thread until the run ends: for scripts and
+    /// command-line tools, which then need no thread-pool thread at all.
+    /// </summary>
+    public static JobRunResult Run(JobRunOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (options.DryRun)
+        {
+            return DryRun(plan);
+        }
+
+        using var run = new JobRun(plan, cancellationToken);
+        using var registration = run.Start();
+        // A synchronous wait on the task is signalled by the thread that completes it, with no thread-pool hop: the
+        // task's RunContinuationsAsynchronously applies to continuations, not to blocked waiters.
+        run.Done.Wait(CancellationToken.None);
+        return run.Result();
+    }
+
     private static async Task<JobRunResult> RunCoreAsync(ValidatedJobRun plan, CancellationToken cancellationToken)
     {
         using var run = new JobRun(plan, cancellationToken);
-        return await run.RunAsync().ConfigureAwait(false);
+        using var registration = run.Start();
+        await run.Done.ConfigureAwait(false);
+        return run.Result();
     }
 
     /// <summary>The run's exit status as GNU parallel computes it: failed jobs (101 for more than 100), or --halt's.</summary>
@@ -73,7 +97,7 @@ public static class JobRunner
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var args in InputCombiner.Combine(options.Inputs, options.StandardInput ?? Console.In, options.NullSeparated, plan.ColumnSeparator))
+        foreach (var args in InputCombiner.Combine(options.Inputs, () => options.StandardInput ?? Console.In, options.NullSeparated, plan.ColumnSeparator))
         {
             seq++;
             if (skip.Contains(seq))
@@ -126,7 +150,8 @@ public static class JobRunner
         private readonly HashSet<long> _resumeSet;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly RunningMedian _median = new();
+        // Only --timeout N% needs the median run time; without it the heaps are never built.
+        private readonly RunningMedian? _median;
 
         // Guards the input enumerator, job numbering, --delay and slot-thread start-up. Held while reading the next
         // input (which may block on a pipe): only threads that want a new job wait for it.
@@ -166,14 +191,19 @@ public static class JobRunner
             _stderr = _options.StandardError ?? Console.OpenStandardError();
             _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
             _resumeSet = ResumeSet(_options);
+            _median = plan.TimeoutFraction is null ? null : new RunningMedian();
             // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
             _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
             _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
         }
 
-        public async Task<JobRunResult> RunAsync()
+        /// <summary>Completes when the run is over: every slot thread has exited, or it was stopped and no job runs.</summary>
+        public Task Done => _done.Task;
+
+        /// <summary>Opens the inputs and the job log and starts the first slot thread; the registration stops the run on cancellation.</summary>
+        public CancellationTokenRegistration Start()
         {
-            IEnumerable<string[]> inputs = InputCombiner.Combine(_options.Inputs, _options.StandardInput ?? Console.In, _options.NullSeparated, _plan.ColumnSeparator);
+            IEnumerable<string[]> inputs = InputCombiner.Combine(_options.Inputs, () => _options.StandardInput ?? Console.In, _options.NullSeparated, _plan.ColumnSeparator);
             // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
             if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
             {
@@ -189,21 +219,28 @@ public static class JobRunner
 
             _spawner = new JobSpawner(_options.Shell);
             _inputs = inputs.GetEnumerator();
-            using var registration = _token.Register(() => Stop(kill: true));
+            var registration = _token.Register(() => Stop(kill: true));
             try
             {
                 lock (_dispatch)
                 {
                     StartSlotThread();
                 }
-
-                await _done.Task.ConfigureAwait(false);
             }
-            finally
+            catch
             {
+                registration.Dispose();
                 _jobLog?.Dispose();
+                throw;
             }
 
+            return registration;
+        }
+
+        /// <summary>How the run ended; call once <see cref="Done"/> has completed.</summary>
+        public JobRunResult Result()
+        {
+            _jobLog?.Dispose();
             if (_fault is not null)
             {
                 throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
@@ -435,7 +472,7 @@ public static class JobRunner
             {
                 lock (_state)
                 {
-                    limit = _median.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null;
+                    limit = _median!.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null;
                 }
             }
 
@@ -489,7 +526,7 @@ public static class JobRunner
                 }
                 else
                 {
-                    _median.Add(attempt.Runtime.TotalSeconds);
+                    _median?.Add(attempt.Runtime.TotalSeconds);
                 }
 
                 var decision = HaltDecision(attempt, launch.Command, ref message);

@@ -1,12 +1,15 @@
-using System.Text.RegularExpressions;
-
 namespace Spindle.Jobs;
 
 /// <summary>GNU parallel's path transforms behind {.} {/} {//} {/.}, with Perl's exact semantics.</summary>
-internal static partial class PathParts
+internal static class PathParts
 {
     /// <summary>{.}: s:\.[^/.]*$:: (an empty extension counts: "a." becomes "a").</summary>
-    public static string WithoutExtension(string value) => Extension().Replace(value, "", 1);
+    /// <remarks>Only the last dot can start a match (any earlier one is followed by a dot), and it matches when no slash follows it.</remarks>
+    public static string WithoutExtension(string value)
+    {
+        var dot = value.LastIndexOf('.');
+        return dot >= 0 && value.IndexOf('/', dot) < 0 ? value[..dot] : value;
+    }
 
     /// <summary>{/}: s:.*/:: (everything up to the last slash goes).</summary>
     public static string Basename(string value)
@@ -49,7 +52,4 @@ internal static partial class PathParts
 
         return dir[..end];
     }
-
-    [GeneratedRegex(@"\.[^/.]*$")]
-    private static partial Regex Extension();
 }

@@ -28,6 +28,10 @@ public sealed class GnuParallelCompatibilityTests
     [InlineData("/", "/", "", "/", "")]
     [InlineData("dir.d/file", "dir.d/file", "file", "dir.d", "file")]
     [InlineData("a.", "a", "a.", ".", "a")]
+    [InlineData(".bashrc", "", ".bashrc", ".", "")]
+    [InlineData("a.b/c", "a.b/c", "c", "a.b", "c")]
+    [InlineData("a.b.", "a.b", "a.b.", ".", "a.b")]
+    [InlineData("x.tar\n", "x", "x.tar\n", ".", "x")]
     public void PathParts_MatchPerlSemantics(string value, string noExt, string basename, string dirname, string baseNoExt)
     {
         Assert.Equal(noExt, PathParts.WithoutExtension(value));
@@ -43,6 +47,37 @@ public sealed class GnuParallelCompatibilityTests
         var template = new CommandTemplate(["echo", "{}", "{.}", "{/}", "{//}", "{/.}", "{#}", "{%}"], JobCommandMode.Shell);
         Assert.Equal("echo a/b.c/d.tar.gz a/b.c/d.tar d.tar.gz a/b.c d.tar 1 1", template.Render(["a/b.c/d.tar.gz"], 1, 1).Command);
         Assert.Equal("echo 'it'\"'\"'s $HOME' 'it'\"'\"'s $HOME' 'it'\"'\"'s $HOME' . 'it'\"'\"'s $HOME' 4 2", template.Render(["it's $HOME"], 4, 2).Command);
+    }
+
+    [Theory]
+    [InlineData("{0}")]
+    [InlineData("{-0}")]
+    [InlineData("{-}")]
+    [InlineData("{a}")]
+    [InlineData("{ }")]
+    [InlineData("{/./}")]
+    [InlineData("{1..}")]
+    [InlineData("{")]
+    [InlineData("}")]
+    [InlineData("x{1")]
+    public void Render_NotAReplacementString_StaysLiteralAndArgumentsAreAppended(string word)
+    {
+        // parallel --dry-run echo '{0}' ::: a  →  echo {0} a (GNU parallel knows no {0}, so the word is literal)
+        Assert.Equal($"echo {word} a", new CommandTemplate(["echo", word], JobCommandMode.Shell).Render(["a"], 1, 1).Command);
+    }
+
+    [Theory]
+    [InlineData("{{}}", "{d/e.f.gz z}")]
+    [InlineData("{{1}", "{d/e.f.gz")]
+    [InlineData("{1//}{1/.}{1/}{1.}", "de.fe.f.gzd/e.f")]
+    [InlineData("{-2}:{-1}", "d/e.f.gz:z")]
+    [InlineData("{99999999999}{-99999999999}.", ".")]
+    [InlineData("{#}{%}{}", "73d/e.f.gz z")]
+    public void Render_ReplacementStringsInsideWords_AreFoundLikeGnuParallel(string word, string expected)
+    {
+        // The same matches as the regular expression this scanner replaced:
+        // \{(?:(-?[1-9][0-9]*)(//|/\.|/|\.)?|(#|%)|(//|/\.|/|\.))?\}, found left to right, never overlapping.
+        Assert.Equal(expected, new CommandTemplate([word], JobCommandMode.NoShell).Render(["d/e.f.gz", "z"], 7, 3).Argv![0]);
     }
 
     [Fact]
@@ -157,6 +192,10 @@ public sealed class GnuParallelCompatibilityTests
     [InlineData("-1", 2, 1)]
     [InlineData("-5", 2, 1)]
     [InlineData("0", 2, JobSlotsSpec.AsManyAsPossible)]
+    [InlineData(" 3 ", 2, 3)]
+    [InlineData("12.5%", 16, 2)]
+    [InlineData("4.0", 2, 4)]
+    [InlineData("1%", 2, 1)]
     public void JobSlots_ParseGnuForms(string spec, int cores, int expected)
     {
         Assert.True(JobSlotsSpec.TryParse(spec, cores, out var slots));
@@ -168,6 +207,13 @@ public sealed class GnuParallelCompatibilityTests
     [InlineData("")]
     [InlineData("+5%")]
     [InlineData("1.5")]
+    [InlineData("+")]
+    [InlineData("%")]
+    [InlineData(".5")]
+    [InlineData("5.")]
+    [InlineData("4x")]
+    [InlineData("--1")]
+    [InlineData("1e3")]
     public void JobSlots_RejectNonsense(string spec) => Assert.False(JobSlotsSpec.TryParse(spec, 2, out _));
 
     [Theory]

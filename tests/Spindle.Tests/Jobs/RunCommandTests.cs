@@ -130,7 +130,7 @@ public sealed class RunCommandTests
         using var stderr = new MemoryStream();
         var testConsole = console ?? new TestConsole();
         var streams = new RunStreams(stdout, stderr, new StringReader(stdin), testConsole);
-        var status = await RunCommand.RunAsync(args, testConsole, streams, CancellationToken.None);
+        var status = await Task.Run(() => RunCommand.Run(args, testConsole, streams, CancellationToken.None));
         return (status, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 }
