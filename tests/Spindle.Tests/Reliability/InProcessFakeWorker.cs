@@ -81,7 +81,21 @@ internal sealed class InProcessFakeWorker : IAsyncDisposable
         }
 
         await Executor.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+
+        // A replacement "worker" started just before shutdown may still be writing its file when its kill lands, so a
+        // file can appear while the directory is being removed: try again until it is gone (a cleanup, not a check).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 }
 
