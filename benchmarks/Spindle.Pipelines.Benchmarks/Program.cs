@@ -1,61 +1,100 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Spindle;
 using Spindle.Pipelines.Benchmarks;
 
 // Side-by-side timings of one pipeline written three ways (serial loop, TPL Dataflow, Spindle), run in the same
 // process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
-//   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--write-docs docs/benchmarks.md]
+//   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--only ROW] [--write-docs docs/benchmarks.md]
+// ROW is one of balanced, heavy, processes, tiny (for quick iterations; --write-docs needs every row).
+string[] rowNames = ["balanced", "heavy", "processes", "tiny"];
 var rounds = 9;
 string? docsPath = null;
+string? only = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--write-docs": docsPath = args[++i]; break;
-        default: Console.Error.WriteLine($"Unknown argument '{args[i]}'; use --rounds N and --write-docs PATH."); return 2;
+        case "--only" when i + 1 < args.Length && rowNames.Contains(args[i + 1]): only = args[++i]; break;
+        default: Console.Error.WriteLine($"Unknown argument '{args[i]}'; use --rounds N, --only {string.Join('|', rowNames)} and --write-docs PATH."); return 2;
     }
 }
+
+if (only is not null && docsPath is not null)
+{
+    Console.Error.WriteLine("--write-docs writes the whole table; run it without --only.");
+    return 2;
+}
+
+bool Runs(string row) => only is null || only == row;
 
 var cores = Environment.ProcessorCount;
 var loadBefore = LoadAverage();
 var rows = new List<string>();
 
 // 1. Three in-process stages, I/O around a moderate CPU stage: Spindle against TPL Dataflow, same parallelism and buffers.
-var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
-var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
-var b = await Measure(rounds, new()
+if (Runs("balanced"))
 {
-    ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
-    ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
-    ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
-});
-rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+    var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
+    var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
+    var b = await Measure(rounds, new()
+    {
+        ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
+        ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
+        ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
+    });
+    rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+    balanced.Delete(recursive: true);
+}
 
 // 2. The CPU-heavy stage dominates: the pipeline against the serial loop (the 1.8x-on-2-cores claim).
-var heavy = Workload.CreateFiles(count: 200, size: 16 * 1024);
-var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
-var h = await Measure(rounds, new()
+if (Runs("heavy") || Runs("processes"))
 {
-    ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
-    ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
-    ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores),
-});
-rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h));
+    var heavy = Workload.CreateFiles(count: 200, size: 16 * 1024);
+    var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
+    if (Runs("heavy"))
+    {
+        var h = await Measure(rounds, new()
+        {
+            ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
+            ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
+            ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores),
+        });
+        rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h));
+    }
+
+    // 2b. The same, with the hash stage on worker processes: created once, outside the timed rounds (the warm-up
+    // round starts its workers and loads the hash code in them), so the rounds time the pipeline, not process start.
+    // Dataflow has no process counterpart, so this row is only against the serial loop.
+    if (Runs("processes"))
+    {
+        await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
+        var p = await Measure(rounds, new()
+        {
+            ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
+            ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores, processes),
+        });
+        rows.Add(ProcessRow($"the same, hash stage on {cores} worker processes", heavyJobs.Length, p));
+    }
+
+    heavy.Delete(recursive: true);
+}
 
 // 3. Per-item overhead: three trivial stages, where the cost of moving an item is all there is.
-const int TinyItems = 200_000;
-var t = await Measure(rounds, new()
+if (Runs("tiny"))
 {
-    ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
-    ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
-    ["spindle"] = () => Variants.SpindleTinyAsync(TinyItems, 2),
-});
-rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, serialIsTrivial: true));
-
-balanced.Delete(recursive: true);
-heavy.Delete(recursive: true);
+    const int TinyItems = 200_000;
+    var t = await Measure(rounds, new()
+    {
+        ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
+        ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
+        ["spindle"] = () => Variants.SpindleTinyAsync(TinyItems, 2),
+    });
+    rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, serialIsTrivial: true));
+}
 
 var section = new StringBuilder()
     .AppendLine("## Pipelines")
@@ -99,6 +138,10 @@ static string Row(string name, int items, Dictionary<string, double> ms, bool se
     string.Create(CultureInfo.InvariantCulture,
         $"| {name} | {ms["serial"]:0.#} ms | {ms["dataflow"]:0} ms ({items / ms["dataflow"] * 1000:N0}/s) | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | {ms["dataflow"] / ms["spindle"]:0.00} | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms["spindle"]:0.00}x")} |");
 
+static string ProcessRow(string name, int items, Dictionary<string, double> ms) =>
+    string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {ms["serial"]:0.#} ms | — | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | — | {ms["serial"] / ms["spindle"]:0.00}x |");
+
 static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<string, Func<Task>> variants)
 {
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
@@ -120,7 +163,7 @@ static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<str
 
     foreach (var (name, list) in times)
     {
-        Console.WriteLine($"  {name,-9} {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms");
+        Console.WriteLine($"  {name,-9} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms");
     }
 
     return times.ToDictionary(p => p.Key, p => Median(p.Value));
