@@ -145,6 +145,10 @@ static string ProcessRow(string name, int items, Dictionary<string, double> ms) 
 static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<string, Func<Task>> variants)
 {
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+
+    // CPU time of this process per variant, printed beside the wall times: on a shared machine it says what a
+    // variant costs, where wall time also says how much of the machine it got.
+    var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
     for (var round = -1; round < rounds; round++)
     {
         // Round -1 warms up (JIT, page cache); the order rotates so that no variant always runs first.
@@ -152,18 +156,20 @@ static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<str
         var shift = Math.Max(round, 0) % order.Length;
         foreach (var name in order.Skip(shift).Concat(order.Take(shift)))
         {
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await variants[name]();
             if (round >= 0)
             {
                 times[name].Add(clock.Elapsed.TotalMilliseconds);
+                cpu[name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             }
         }
     }
 
     foreach (var (name, list) in times)
     {
-        Console.WriteLine($"  {name,-9} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms");
+        Console.WriteLine($"  {name,-9} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
     }
 
     return times.ToDictionary(p => p.Key, p => Median(p.Value));
