@@ -19,16 +19,15 @@ namespace Spindle.Pipelines;
 /// </code>
 /// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. On thread
 /// executors a loop takes, besides its item, whatever else is already buffered, up to about
-/// <see cref="TargetBatchMicroseconds"/> of work (or <see cref="HandOffShare"/> times the measured hand-off time, if
-/// more), and submits it as one task. That task, on the executor's thread, passes its results on itself when the
-/// output buffer has room, and then takes the next batch from the input itself, for as long as input is buffered and
-/// its time budget lasts (see <see cref="ExtendTicks"/>): a busy stage then pays one hand-off between threads per
-/// budget instead of two per batch, as a TPL Dataflow block pays one per burst. Only what cannot be done without
-/// waiting goes back to the loop: an item that failed (the error policy may wait to retry it) and a full output
-/// buffer. Each loop has at most one task submitted, so at most <c>Parallelism</c> items run at once. Every buffer is
-/// bounded: a full output buffer stops a task taking more and the loop writing to it (unordered) or fills the order
-/// window (ordered), which stops loops taking input. That chain is the backpressure that keeps an endless source in
-/// constant memory.
+/// <see cref="TargetBatchMicroseconds"/> of work, and submits it as one task. That task, on the executor's thread,
+/// passes its results on itself while the output buffer has room, then takes the next batch from the input itself,
+/// for as long as input is buffered and its time budget lasts (<see cref="ExtendTicks"/>): a busy stage pays one
+/// hand-off between threads per budget instead of two per batch, much as a TPL Dataflow block pays one per burst of
+/// input. Only what would need waiting goes back to the loop: an item that failed (the error policy may retry it as a
+/// new task) and a full output buffer. Each loop has at most one task submitted, so at most <c>Parallelism</c> items
+/// run at once. Every buffer is bounded: a full output buffer stops a task taking more and the loop writing to it
+/// (unordered) or fills the order window (ordered), which stops loops taking input. That chain is the backpressure
+/// that keeps an endless source in constant memory.
 /// </remarks>
 internal sealed class StageRunner<TIn, TOut>(
     PipelineRunState run,
@@ -48,13 +47,11 @@ internal sealed class StageRunner<TIn, TOut>(
 
     private const int MaxBatch = 64;
 
-    /// <summary>How many times the measured hand-off time a batch's work should be, at least.</summary>
-    private const int HandOffShare = 10;
-
-    /// <summary>How long a task goes on taking more input, at least, and in items of the stage's measured time.</summary>
+    // How long a task goes on taking more input: the longest of 1 ms, 20 measured hand-offs (so its one hand-off
+    // costs at most a twentieth) and 16 items of the stage's measured time per item.
     private const int ExtendMicroseconds = 1_000;
-
-    private const int ExtendItems = 8;
+    private const int ExtendHandOffs = 20;
+    private const int ExtendItems = 16;
 
     private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
     private static readonly long s_extendTicks = Stopwatch.Frequency * ExtendMicroseconds / 1_000_000;
@@ -63,10 +60,13 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly StageErrorPolicy _errors = options.Errors;
 
     // Only the holder of the read gate waits on the input buffer: a buffer wakes every waiter per item, and hundreds
-    // of idle I/O loops woken for each item would burn the CPU the busy stages need. For ordered stages the gate also
-    // makes "take items" and "queue their entry" one step, so the queue is in input order. A task on the executor
-    // only ever tries the gate (Wait(0)): it never blocks an executor thread.
+    // of idle I/O loops woken for each item would burn the CPU the busy stages need.
     private readonly SemaphoreSlim _readGate = new(1, 1);
+
+    // Held while taking items and queueing their ordered entry, by the gate holder and by running tasks alike, so that
+    // the order queue is in input order. Held only for TryReads, never across a wait: a task on the executor takes it
+    // without ever blocking its thread for long, and takes input even while a loop holds the gate waiting for more.
+    private readonly Lock _takeLock = new();
 
     // Entries between take and write (ordered stages only); bounded so that one slow item cannot let the stage run
     // far ahead of it. Taken before the read gate, by loops and tasks alike, so no taker holds the gate while it
@@ -181,11 +181,11 @@ internal sealed class StageRunner<TIn, TOut>(
             {
                 while (true)
                 {
-                    if (input.TryRead(out var item))
+                    var result = TryTake(scratch);
+                    if (result.Count > 0)
                     {
                         taken = true;
-                        var many = batchWork is null ? null : BatchMore(item, scratch);
-                        return new Taken(many?.Length ?? 1, item, many, NewEntry());
+                        return result;
                     }
 
                     if (!await input.WaitToReadAsync(token))
@@ -209,7 +209,22 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    /// <summary>Queues an ordered entry for what was just taken; called under the read gate, so entries are in take order.</summary>
+    /// <summary>Takes an item, or a batch, of what is buffered, with its ordered entry; Count 0 if the buffer is empty.</summary>
+    private Taken TryTake(List<TIn> scratch)
+    {
+        lock (_takeLock)
+        {
+            if (!input.TryRead(out var item))
+            {
+                return default;
+            }
+
+            var many = batchWork is null ? null : BatchMore(item, scratch);
+            return new Taken(many?.Length ?? 1, item, many, NewEntry());
+        }
+    }
+
+    /// <summary>Queues an ordered entry for what was just taken; called under the take lock, so entries are in take order.</summary>
     private Entry? NewEntry()
     {
         if (_window is null)
@@ -229,11 +244,11 @@ internal sealed class StageRunner<TIn, TOut>(
     /// <summary>Takes more already-buffered items to go with <paramref name="first"/> into one batch.</summary>
     private TIn[] BatchMore(TIn first, List<TIn> scratch)
     {
-        // Enough work per batch that hand-offs cost about a tenth of it: cheap items go many at a time, and on a
-        // busy machine, where each hand-off waits for a scheduler slice, even heavy items go a few at a time.
+        // Enough work per batch that taking and passing it on costs little beside it: cheap items go many at a time,
+        // heavy ones alone. Hand-offs between threads need no larger batches: a task pays one per time budget, not
+        // one per batch (see ExtendTicks). Small batches of heavy items keep results flowing to the next stage.
         var perItem = Volatile.Read(ref _ticksPerItem);
-        var target = Math.Max(s_targetBatchTicks, HandOffShare * Volatile.Read(ref _handOffTicks));
-        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(target / perItem, 1, MaxBatch);
+        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(s_targetBatchTicks / perItem, 1, MaxBatch);
 
         // Leave a share of what is buffered to the other loops, so that batching never idles them.
         var limit = Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, (input.Count + 1) / _parallelism)));
@@ -388,9 +403,12 @@ internal sealed class StageRunner<TIn, TOut>(
         return chunk;
     }
 
-    /// <summary>How long a task goes on taking input: long enough that its one hand-off is a small share of it.</summary>
+    /// <summary>
+    /// How long a task goes on taking input: long enough that its one hand-off is a small share of it, and bounded so
+    /// that a stage with endless input still lets other work on the same lane take its turn.
+    /// </summary>
     private long ExtendTicks() =>
-        Math.Max(s_extendTicks, Math.Max(HandOffShare * Volatile.Read(ref _handOffTicks), ExtendItems * Volatile.Read(ref _ticksPerItem)));
+        Math.Max(s_extendTicks, Math.Max(ExtendHandOffs * Volatile.Read(ref _handOffTicks), ExtendItems * Volatile.Read(ref _ticksPerItem)));
 
     /// <summary>
     /// On the executor's thread: passes a batch's results on if that needs no waiting. False hands the rest to the
@@ -466,7 +484,7 @@ internal sealed class StageRunner<TIn, TOut>(
 
     /// <summary>
     /// On the executor's thread: takes the next batch for a running task, if input is buffered, the budget lasts and
-    /// neither the window nor the gate would make it wait.
+    /// the order window has room; never waits.
     /// </summary>
     private bool TryTakeMore(Chunk chunk, long budget, CancellationToken token)
     {
@@ -480,38 +498,15 @@ internal sealed class StageRunner<TIn, TOut>(
             return false;
         }
 
-        var taken = false;
-        try
+        var taken = TryTake(chunk.Scratch);
+        if (taken.Count == 0)
         {
-            if (!_readGate.Wait(0, CancellationToken.None))
-            {
-                return false;
-            }
-
-            try
-            {
-                if (!input.TryRead(out var first))
-                {
-                    return false;
-                }
-
-                taken = true;
-                chunk.Next(BatchMore(first, chunk.Scratch), NewEntry());
-            }
-            finally
-            {
-                _readGate.Release();
-            }
-        }
-        finally
-        {
-            if (!taken)
-            {
-                _window?.Release();
-            }
+            _window?.Release();
+            return false;
         }
 
-        counters.In(chunk.Items.Length);
+        chunk.Next(taken.Many!, taken.Entry);
+        counters.In(taken.Count);
         return true;
     }
 
