@@ -34,19 +34,21 @@ bool Runs(string row) => only is null || only == row;
 var cores = Environment.ProcessorCount;
 var loadBefore = LoadAverage();
 var rows = new List<string>();
+var cpuNotes = new List<string>();
 
 // 1. Three in-process stages, I/O around a moderate CPU stage: Spindle against TPL Dataflow, same parallelism and buffers.
 if (Runs("balanced"))
 {
     var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
-    var b = await Measure(rounds, new()
+    var (b, bCpu) = await Measure(rounds, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
         ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
     });
     rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+    cpuNotes.Add(CpuNote("hash ×32", bCpu));
     balanced.Delete(recursive: true);
 }
 
@@ -57,13 +59,14 @@ if (Runs("heavy") || Runs("processes"))
     var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
     if (Runs("heavy"))
     {
-        var h = await Measure(rounds, new()
+        var (h, hCpu) = await Measure(rounds, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores),
         });
         rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h));
+        cpuNotes.Add(CpuNote("hash ×300", hCpu));
     }
 
     // 2b. The same, with the hash stage on worker processes: created once, outside the timed rounds (the warm-up
@@ -72,7 +75,7 @@ if (Runs("heavy") || Runs("processes"))
     if (Runs("processes"))
     {
         await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
-        var p = await Measure(rounds, new()
+        var (p, _) = await Measure(rounds, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores, processes),
@@ -87,13 +90,14 @@ if (Runs("heavy") || Runs("processes"))
 if (Runs("tiny"))
 {
     const int TinyItems = 200_000;
-    var t = await Measure(rounds, new()
+    var (t, tCpu) = await Measure(rounds, new()
     {
         ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
         ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
         ["spindle"] = () => Variants.SpindleTinyAsync(TinyItems, 2),
     });
     rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, serialIsTrivial: true));
+    cpuNotes.Add(CpuNote("trivial stages", tCpu));
 }
 
 var section = new StringBuilder()
@@ -105,7 +109,8 @@ var section = new StringBuilder()
     .AppendLine()
     .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after a warm-up, medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
-    .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane.")
+    .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
+    .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the warm-up round starts them).")
     .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {cores} cores, load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.")
     .AppendLine()
     .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | Spindle speedup over serial |")
@@ -116,13 +121,16 @@ foreach (var row in rows)
 }
 
 section.AppendLine()
-    .AppendLine("Targets: Spindle at least equal to Dataflow on the in-process pipeline (ratio ≥ 1.00), and at least 1.8x the serial")
-    .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane on 2 cores. The trivial-stages row measures what moving one item")
-    .AppendLine("costs, the worst case for Spindle: every item goes through `Executor.Submit`, in batches of at least 200 µs of work taken")
-    .AppendLine("from what is already buffered, where Dataflow runs one loop per block. The CPU-heavy row is bound by the machine: with")
-    .AppendLine("other work on the cores, no variant can reach 2x; the load averages above say how busy they were. Under such load every")
-    .AppendLine("hand-off between threads waits for a scheduler slice: a Dataflow block avoids them by looping on one thread, a Spindle")
-    .AppendLine("stage by sizing its batches so that measured hand-off time stays under a tenth of the work.");
+    .AppendLine("Targets: Spindle at least equal to Dataflow on the in-process pipelines (ratio ≥ 1.00), and at least 1.8x the serial")
+    .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane or on worker processes on 2 cores. Every item goes through")
+    .AppendLine("`Executor.Submit`: on threads in batches of about 200 µs of work taken from what is already buffered, and a batch's task")
+    .AppendLine("passes its results on and takes the next batch itself, on the executor's thread, while input is buffered (for at least")
+    .AppendLine("1 ms, 20 measured hand-offs or 16 items), so a busy stage pays one hand-off between threads per stretch of work, as a")
+    .AppendLine("Dataflow block pays one per burst of input. The trivial-stages row measures what moving one item costs. On worker")
+    .AppendLine("processes every item crosses the process boundary alone (16 KiB in, a digest out, each serialized), and the read and")
+    .AppendLine("write stages share the 2 cores with the workers. The machine is shared: with other work on the cores no variant can")
+    .AppendLine("reach 2x, and single rounds of the same variant can differ by half; the load averages above say how busy it was, and")
+    .AppendLine(CultureInfo.InvariantCulture, $"the CPU time the process used per run (medians, Dataflow / Spindle: {string.Join("; ", cpuNotes)}) what each variant cost.");
 
 Console.WriteLine(section);
 if (docsPath is not null)
@@ -142,7 +150,11 @@ static string ProcessRow(string name, int items, Dictionary<string, double> ms) 
     string.Create(CultureInfo.InvariantCulture,
         $"| {name} | {ms["serial"]:0.#} ms | — | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | — | {ms["serial"] / ms["spindle"]:0.00}x |");
 
-static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<string, Func<Task>> variants)
+// The process row has no such note: the CPU time of worker processes is not this process's.
+static string CpuNote(string name, Dictionary<string, double> cpu) =>
+    string.Create(CultureInfo.InvariantCulture, $"{name} {cpu["dataflow"]:0} / {cpu["spindle"]:0} ms");
+
+static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(int rounds, Dictionary<string, Func<Task>> variants)
 {
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
 
@@ -172,7 +184,7 @@ static async Task<Dictionary<string, double>> Measure(int rounds, Dictionary<str
         Console.WriteLine($"  {name,-9} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
     }
 
-    return times.ToDictionary(p => p.Key, p => Median(p.Value));
+    return (times.ToDictionary(p => p.Key, p => Median(p.Value)), cpu.ToDictionary(p => p.Key, p => Median(p.Value)));
 }
 
 static string LoadAverage() =>

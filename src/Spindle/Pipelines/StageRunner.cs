@@ -47,11 +47,13 @@ internal sealed class StageRunner<TIn, TOut>(
 
     private const int MaxBatch = 64;
 
-    // How long a task goes on taking more input: the longest of 1 ms, 20 measured hand-offs (so its one hand-off
-    // costs at most a twentieth) and 16 items of the stage's measured time per item.
+    // How long a task goes on taking more input: the longest of 1 ms, 50 measured hand-offs (so its one hand-off
+    // costs at most a fiftieth) and 64 items of the stage's measured time per item. A busy machine makes hand-offs
+    // cost milliseconds (a woken thread waits for a core), so the budget must outgrow them; a stage whose input or
+    // output stalls ends its task anyway, so a long budget holds an executor thread only while it has work.
     private const int ExtendMicroseconds = 1_000;
-    private const int ExtendHandOffs = 20;
-    private const int ExtendItems = 16;
+    private const int ExtendHandOffs = 50;
+    private const int ExtendItems = 64;
 
     private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
     private static readonly long s_extendTicks = Stopwatch.Frequency * ExtendMicroseconds / 1_000_000;
@@ -68,11 +70,13 @@ internal sealed class StageRunner<TIn, TOut>(
     // without ever blocking its thread for long, and takes input even while a loop holds the gate waiting for more.
     private readonly Lock _takeLock = new();
 
-    // Entries between take and write (ordered stages only); bounded so that one slow item cannot let the stage run
-    // far ahead of it. Taken before the read gate, by loops and tasks alike, so no taker holds the gate while it
-    // waits for a window place.
+    // Items between take and write (ordered stages only), one place each; bounded so that one slow item cannot let
+    // the stage run far ahead of it. As many as 2 × Parallelism takes of a parallel share of the input buffer each,
+    // counted in items so that heavy items, taken one at a time, can still run that far ahead of a slow one (a task
+    // that finds the window full must end and pay a hand-off). The first place of a take is awaited before the read
+    // gate, so no taker holds the gate while it waits for one; the rest are only tried.
     private readonly SemaphoreSlim? _window = options.KeepOrder
-        ? new SemaphoreSlim(2 * options.EffectiveParallelism, 2 * options.EffectiveParallelism)
+        ? new SemaphoreSlim(WindowSize(options.EffectiveParallelism, inputCapacity), WindowSize(options.EffectiveParallelism, inputCapacity))
         : null;
 
     // Items taken and not yet written, in take order (ordered stages only). Guarded by its own lock, which also
@@ -220,19 +224,20 @@ internal sealed class StageRunner<TIn, TOut>(
             }
 
             var many = batchWork is null ? null : BatchMore(item, scratch);
-            return new Taken(many?.Length ?? 1, item, many, NewEntry());
+            var count = many?.Length ?? 1;
+            return new Taken(count, item, many, NewEntry(count));
         }
     }
 
     /// <summary>Queues an ordered entry for what was just taken; called under the take lock, so entries are in take order.</summary>
-    private Entry? NewEntry()
+    private Entry? NewEntry(int taken)
     {
         if (_window is null)
         {
             return null;
         }
 
-        var entry = new Entry();
+        var entry = new Entry { Taken = taken };
         lock (_order)
         {
             _order.Enqueue(entry);
@@ -240,6 +245,10 @@ internal sealed class StageRunner<TIn, TOut>(
 
         return entry;
     }
+
+    /// <summary>The order window's places: 2 × <paramref name="parallelism"/> takes of a parallel share of the input buffer.</summary>
+    private static int WindowSize(int parallelism, int inputCapacity) =>
+        2 * parallelism * Math.Max(1, (inputCapacity + 1) / parallelism);
 
     /// <summary>Takes more already-buffered items to go with <paramref name="first"/> into one batch.</summary>
     private TIn[] BatchMore(TIn first, List<TIn> scratch)
@@ -254,8 +263,20 @@ internal sealed class StageRunner<TIn, TOut>(
         var limit = Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, (input.Count + 1) / _parallelism)));
         scratch.Clear();
         scratch.Add(first);
-        while (scratch.Count < limit && input.TryRead(out var item))
+        while (scratch.Count < limit)
         {
+            // Each further item needs its own window place, tried only: a batch never waits to grow.
+            if (_window is not null && !_window.Wait(0, CancellationToken.None))
+            {
+                break;
+            }
+
+            if (!input.TryRead(out var item))
+            {
+                _window?.Release();
+                break;
+            }
+
             scratch.Add(item);
         }
 
@@ -565,7 +586,7 @@ internal sealed class StageRunner<TIn, TOut>(
                 _order.Dequeue();
             }
 
-            _window!.Release();
+            _window!.Release(head.Taken);
         }
     }
 
@@ -605,7 +626,7 @@ internal sealed class StageRunner<TIn, TOut>(
                 _order.Dequeue();
             }
 
-            _window!.Release();
+            _window!.Release(head.Taken);
         }
     }
 
@@ -835,6 +856,9 @@ internal sealed class StageRunner<TIn, TOut>(
     private sealed class Entry
     {
         public bool Ready { get; set; }
+
+        /// <summary>How many items were taken, each holding a window place until the entry is written.</summary>
+        public int Taken { get; init; }
 
         public Results Results { get; set; }
 
