@@ -18,7 +18,7 @@ public static class Pipeline
     public static Pipeline<T> From<T>(IEnumerable<T> source, PipelineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return Create(options, token => Iterate(source, token));
+        return Create(options, token => Iterate(source, token), source);
     }
 
     /// <summary>A pipeline over the items of <paramref name="source"/>, pulled lazily as the first stage has room.</summary>
@@ -42,11 +42,11 @@ public static class Pipeline
         return Create(options, token => ReadLines(paths, token));
     }
 
-    private static Pipeline<T> Create<T>(PipelineOptions? options, Func<CancellationToken, IAsyncEnumerable<T>> open)
+    private static Pipeline<T> Create<T>(PipelineOptions? options, Func<CancellationToken, IAsyncEnumerable<T>> open, IEnumerable<T>? items = null)
     {
         options ??= PipelineOptions.Default;
         options.Validate();
-        return new Pipeline<T>(options, new SourceDefinition<T>(open), []);
+        return new Pipeline<T>(options, new SourceDefinition<T>(open, items), []);
     }
 
     private static async IAsyncEnumerable<T> Iterate<T>(IEnumerable<T> items, [EnumeratorCancellation] CancellationToken token)

@@ -34,40 +34,36 @@ public sealed class Pipeline<T>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, BatchOutcome<TNext>> batch = (items, token) => StageBatch.Run((item, _) => work(item), items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
-            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
+            Work<T, TNext>.Of(work));
     }
 
     /// <summary>Adds a stage of synchronous work that observes a token.</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, TNext> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, BatchOutcome<TNext>> batch = (items, token) => StageBatch.Run(work, items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
-            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
+            Work<T, TNext>.Of(work));
     }
 
     /// <summary>Adds a stage of asynchronous work (the I/O lane on threads, unless <see cref="StageOptions.Kind"/> says otherwise).</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Task<BatchOutcome<TNext>>> batch = (items, token) => StageBatch.RunAsync((item, _) => work(item), items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
-            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
+            Work<T, TNext>.Of(work));
     }
 
     /// <summary>Adds a stage of asynchronous work that observes a token.</summary>
     public Pipeline<TNext> Then<TNext>(string name, Func<T, CancellationToken, Task<TNext>> work, StageOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Func<T[], CancellationToken, Task<BatchOutcome<TNext>>> batch = (items, token) => StageBatch.RunAsync(work, items, token);
         return Add(name, options,
             (executor, item, taskOptions, token) => executor.Submit(work, item, taskOptions, token),
-            (executor, items, taskOptions, token) => executor.Submit(batch, items, taskOptions, token));
+            Work<T, TNext>.Of(work));
     }
 
     /// <summary>
@@ -145,7 +141,7 @@ public sealed class Pipeline<T>
         string name,
         StageOptions? options,
         Func<Executor, T, TaskOptions, CancellationToken, Task<TNext>> submit,
-        Func<Executor, T[], TaskOptions, CancellationToken, Task<BatchOutcome<TNext>>> submitBatch)
+        Work<T, TNext> batchWork)
     {
         options ??= StageOptions.Default;
         var problems = new ProblemList();
@@ -160,6 +156,6 @@ public sealed class Pipeline<T>
 
         options.Validate(problems, _options.Executor);
         problems.ThrowIfAny($"The options of stage '{name}'");
-        return new Pipeline<TNext>(_options, _source, _stages.Add(new StageDefinition<T, TNext>(name, options, submit, submitBatch)));
+        return new Pipeline<TNext>(_options, _source, _stages.Add(new StageDefinition<T, TNext>(name, options, submit, batchWork)));
     }
 }

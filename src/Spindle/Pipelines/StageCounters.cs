@@ -24,7 +24,7 @@ internal sealed class StageCounters(string name, string executor, int parallelis
 
     public void In(int count) => Interlocked.Add(ref _in, count);
 
-    public void Out() => Interlocked.Increment(ref _out);
+    public void Out(int count) => Interlocked.Add(ref _out, count);
 
     public void Failed() => Interlocked.Increment(ref _failed);
 

@@ -7,7 +7,7 @@ internal sealed class StageDefinition<TIn, TOut>(
     string name,
     StageOptions options,
     Func<Executor, TIn, TaskOptions, CancellationToken, Task<TOut>> submit,
-    Func<Executor, TIn[], TaskOptions, CancellationToken, Task<BatchOutcome<TOut>>> submitBatch)
+    Work<TIn, TOut> batchWork)
     : StageDefinition(name, options)
 {
     // Built once per stage: the default instance skips Submit's per-call validation on the hot path.
@@ -28,9 +28,10 @@ internal sealed class StageDefinition<TIn, TOut>(
         var executor = run.ExecutorFor(Options);
         var counters = new StageCounters(Name, executor.Name, Options.EffectiveParallelism, inputCapacity, () => reader.Count);
         run.AddStage(counters);
-        // Batches are closures over the work, which only threads can run; and a timeout is per item, which a batch
-        // could not honour. Everything else may batch.
-        var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? submitBatch : null;
+        // Batches are tasks that run the work on several items (and take more input themselves), which only threads
+        // can run: work crossing a process boundary goes by reference, one item at a time. A timeout is per item,
+        // which a batch could not honour. Everything else may batch.
+        var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? batchWork : null;
         var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader, inputCapacity, output.Writer, counters);
 
         // On the pool, so that whoever starts the run never runs a stage's loop inline.

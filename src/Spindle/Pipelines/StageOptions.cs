@@ -8,9 +8,10 @@ namespace Spindle.Pipelines;
 /// A stage submits each item to an <see cref="Executor"/>, so any technique works without pipeline code of its own:
 /// on <c>Executor.Threads()</c> async work runs on the I/O lane and synchronous work on the CPU lane (or as
 /// <see cref="Kind"/> says); <c>Executor.Processes()</c> and <c>Executor.Auto()</c> are passed as <see cref="On"/>.
-/// On a thread executor, items are handed over in small batches (at least about 200 µs of work, or ten times the
-/// measured hand-off time on a busy machine; taken only from what is already buffered), so the executor's task counts may be lower than the stage's item counts; each item
-/// still gets its own error policy, and at most <see cref="Parallelism"/> items run at once.
+/// On a thread executor, items are handed over in small batches (about 200 µs of work, taken only from what is already
+/// buffered), and a batch's task passes its results on and takes the next batch itself while input is buffered, for a
+/// millisecond or more; so the executor's task counts may be far lower than the stage's item counts. Each item still
+/// gets its own error policy, and at most <see cref="Parallelism"/> items run at once.
 /// </remarks>
 public sealed record StageOptions
 {
