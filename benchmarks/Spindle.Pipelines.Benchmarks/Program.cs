@@ -78,7 +78,7 @@ if (Runs("heavy") || Runs("processes"))
         var (p, _) = await Measure(rounds, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
-            ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores, processes),
+            ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, null, processes),
         });
         rows.Add(ProcessRow($"the same, hash stage on {cores} worker processes", heavyJobs.Length, p));
     }
@@ -110,7 +110,7 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after a warm-up, medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
-    .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the warm-up round starts them).")
+    .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the warm-up round starts them), and the stage's default parallelism there (two items per worker).")
     .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {cores} cores, load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.")
     .AppendLine()
     .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | Spindle speedup over serial |")
@@ -131,9 +131,9 @@ section.AppendLine()
     .AppendLine("time and runs about one task per item (a loop woken, a task submitted to the I/O lane, its completion), where a Dataflow")
     .AppendLine("block starts one task; that is the likeliest place of the CPU time Spindle spends beyond Dataflow's in those rows (the")
     .AppendLine("CPU times at the end of this paragraph). On worker processes every item crosses the process boundary alone (16 KiB in, a")
-    .AppendLine("digest out, each serialized), and the read and write stages share the 2 cores with the workers. The machine is shared:")
-    .AppendLine("other work on its cores slows")
-    .AppendLine("every variant, and single rounds of the same variant can differ by half; the load averages above say how busy it was,")
+    .AppendLine("digest out, each serialized), and the read and write stages share the 2 cores with the workers; two items per worker")
+    .AppendLine("keep each worker busy while a result travels back. The machine is shared: other work on its cores slows every variant,")
+    .AppendLine("and single rounds of the same variant can differ by half; the load averages above say how busy it was,")
     .AppendLine(CultureInfo.InvariantCulture, $"and the CPU time the process used per run (medians, Dataflow / Spindle: {string.Join("; ", cpuNotes)}) what each variant cost.");
 
 Console.WriteLine(section);

@@ -46,7 +46,8 @@ public static class Variants
         await drain.Completion;
     }
 
-    public static async Task SpindleFilesAsync(IReadOnlyList<FileJob> jobs, int cpuParallelism, Executor? cpuExecutor = null)
+    /// <summary>The Spindle pipeline; <paramref name="cpuParallelism"/> null takes the stage's default (on worker processes, two items per worker).</summary>
+    public static async Task SpindleFilesAsync(IReadOnlyList<FileJob> jobs, int? cpuParallelism, Executor? cpuExecutor = null)
     {
         await Pipeline.From(jobs, new PipelineOptions { Name = "bench-files", BufferCapacity = Buffer })
             .Then("read", Workload.ReadAsync, new StageOptions { Parallelism = IoParallelism })

@@ -26,7 +26,7 @@ internal sealed class StageDefinition<TIn, TOut>(
             FullMode = BoundedChannelFullMode.Wait,
         });
         var executor = run.ExecutorFor(Options);
-        var counters = new StageCounters(Name, executor.Name, Options.EffectiveParallelism, inputCapacity, () => reader.Count);
+        var counters = new StageCounters(Name, executor.Name, Options.ParallelismOn(executor), inputCapacity, () => reader.Count);
         run.AddStage(counters);
         // Batches are tasks that run the work on several items (and take more input themselves), which only threads
         // can run: work crossing a process boundary goes by reference, one item at a time. A timeout is per item,

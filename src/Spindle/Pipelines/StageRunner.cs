@@ -58,7 +58,7 @@ internal sealed class StageRunner<TIn, TOut>(
     private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
     private static readonly long s_extendTicks = Stopwatch.Frequency * ExtendMicroseconds / 1_000_000;
 
-    private readonly int _parallelism = options.EffectiveParallelism;
+    private readonly int _parallelism = options.ParallelismOn(executor);
     private readonly StageErrorPolicy _errors = options.Errors;
 
     // Only the holder of the read gate waits on the input buffer: a buffer wakes every waiter per item, and hundreds
@@ -76,7 +76,7 @@ internal sealed class StageRunner<TIn, TOut>(
     // that finds the window full must end and pay a hand-off). The first place of a take is awaited before the read
     // gate, so no taker holds the gate while it waits for one; the rest are only tried.
     private readonly SemaphoreSlim? _window = options.KeepOrder
-        ? new SemaphoreSlim(WindowSize(options.EffectiveParallelism, inputCapacity), WindowSize(options.EffectiveParallelism, inputCapacity))
+        ? new SemaphoreSlim(WindowSize(options.ParallelismOn(executor), inputCapacity), WindowSize(options.ParallelismOn(executor), inputCapacity))
         : null;
 
     // Items taken and not yet written, in take order (ordered stages only). Guarded by its own lock, which also

@@ -15,6 +15,44 @@ public sealed class PipelineProcessStageTests
         return x * 10;
     }
 
+    /// <summary>Runs in a worker: holds its item until the test creates the gate file.</summary>
+    public static int WaitForGate(string gate)
+    {
+        while (!File.Exists(gate))
+        {
+            Thread.Sleep(5);
+        }
+
+        return 1;
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task ProcessStage_DefaultParallelism_KeepsTwoItemsPerWorkerInFlight()
+    {
+        var gate = Path.Combine(Path.GetTempPath(), "spindle-gate-" + Guid.NewGuid().ToString("N"));
+        await using var processes = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 2, Output = static _ => { } });
+        try
+        {
+            await using var run = Pipeline.From(Enumerable.Repeat(gate, 12))
+                .Then("held", WaitForGate, new StageOptions { On = processes })
+                .Start();
+            await TestWait.UntilAsync(() => run.Progress.Stages[0].Running == 4, "four items are in flight on two workers");
+            Assert.Equal(4, run.Progress.Stages[0].Parallelism);
+            File.WriteAllText(gate, "");
+            var total = 0;
+            await foreach (var one in run)
+            {
+                total += one;
+            }
+
+            Assert.Equal(12, total);
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
     [Fact(Timeout = TestWait.Hard)]
     public async Task ProcessStage_WorkerCrashes_SkipRecordsTheItemAndTheRestFlow()
     {
