@@ -43,9 +43,8 @@ public static class AutoWork
     /// <summary>Busy below 1000, waiting from 1000 on: a function that changes its nature.</summary>
     public static int Changeling(int mode)
     {
-        // Synchronous in both modes: a synchronous call is measured on its lane thread with its run-queue time left
-        // out, so a busy machine cannot make the computing mode look like waiting (an async call's pieces can wait
-        // for a pool thread, which no thread's run queue shows).
+        // Synchronous in both modes: a synchronous call is measured on one lane thread with its run-queue time left
+        // out, while an async call's pieces can also wait for a pool thread, which no thread's run queue shows.
         if (mode < 1000)
         {
             BusyLoop(15);

@@ -122,7 +122,8 @@ public sealed class PipelineProgressTests
             .Then("double", PipelineWork.Twice, new StageOptions { Parallelism = 2 })
             .Then("hold", async (int x) => await gate.Task + x, new StageOptions { Parallelism = 1 })
             .Start();
-        await TestWait.UntilAsync(() => run.Progress.Stages[0].ItemsOut == 10, "the first stage has passed on every item");
+        // Both: the first stage passing on its last item and the held stage taking its first are separate events.
+        await TestWait.UntilAsync(() => run.Progress.Stages[0].ItemsOut == 10 && run.Progress.Stages[1].Running == 1, "the first stage has passed on every item and the held stage holds one");
 
         listener.RecordObservableInstruments();
         gate.SetResult(0);

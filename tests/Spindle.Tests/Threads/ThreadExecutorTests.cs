@@ -2,6 +2,7 @@ using System.Diagnostics;
 
 namespace Spindle.Tests.Threads;
 
+/// <summary>Tests that measure how threads are scheduled (starvation, Auto's CPU share): they run apart from the parallel ones.</summary>
 [CollectionDefinition(nameof(StarvationSensitive), DisableParallelization = true)]
 public sealed class StarvationSensitive;
 
