@@ -272,10 +272,12 @@ internal sealed class CommandTemplate
     {
         var segments = new List<Segment>();
         var at = 0;
-        for (var open = word.IndexOf('{', StringComparison.Ordinal); open >= 0; open = word.IndexOf('{', open + 1))
+        var open = word.IndexOf('{', StringComparison.Ordinal);
+        while (open >= 0)
         {
-            if (open < at || !TryParseReplacement(word, open, out var segment, out var end))
+            if (!TryParseReplacement(word, open, out var segment, out var end))
             {
+                open = word.IndexOf('{', open + 1);
                 continue;
             }
 
@@ -286,7 +288,7 @@ internal sealed class CommandTemplate
 
             segments.Add(segment);
             at = end;
-            open = end - 1;
+            open = word.IndexOf('{', end);
         }
 
         if (at < word.Length || segments.Count == 0)

@@ -31,15 +31,8 @@ public static class JobRunner
     /// </summary>
     public static Task<JobRunResult> RunAsync(JobRunOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var plan = options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        if (options.DryRun)
-        {
-            return Task.FromResult(DryRun(plan));
-        }
-
-        return RunCoreAsync(plan, cancellationToken);
+        var plan = Plan(options, cancellationToken);
+        return options.DryRun ? Task.FromResult(DryRun(plan)) : RunCoreAsync(plan, cancellationToken);
     }
 
     /// <summary>
@@ -48,9 +41,7 @@ public static class JobRunner
     /// </summary>
     public static JobRunResult Run(JobRunOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var plan = options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
+        var plan = Plan(options, cancellationToken);
         if (options.DryRun)
         {
             return DryRun(plan);
@@ -62,6 +53,15 @@ public static class JobRunner
         // task's RunContinuationsAsynchronously applies to continuations, not to blocked waiters.
         run.Done.Wait(CancellationToken.None);
         return run.Result();
+    }
+
+    /// <summary>What both entry points check first: valid options (all problems at once) and a token not yet cancelled.</summary>
+    private static ValidatedJobRun Plan(JobRunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        return plan;
     }
 
     private static async Task<JobRunResult> RunCoreAsync(ValidatedJobRun plan, CancellationToken cancellationToken)

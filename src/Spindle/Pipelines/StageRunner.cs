@@ -75,9 +75,7 @@ internal sealed class StageRunner<TIn, TOut>(
     // counted in items so that heavy items, taken one at a time, can still run that far ahead of a slow one (a task
     // that finds the window full must end and pay a hand-off). The first place of a take is awaited before the read
     // gate, so no taker holds the gate while it waits for one; the rest are only tried.
-    private readonly SemaphoreSlim? _window = options.KeepOrder
-        ? new SemaphoreSlim(WindowSize(options.ParallelismOn(executor), inputCapacity), WindowSize(options.ParallelismOn(executor), inputCapacity))
-        : null;
+    private readonly SemaphoreSlim? _window = options.KeepOrder ? Places(WindowSize(options.ParallelismOn(executor), inputCapacity)) : null;
 
     // Items taken and not yet written, in take order (ordered stages only). Guarded by its own lock, which also
     // guards each entry's readiness and _flushing, so that a result marked ready is always seen by a flusher. Only
@@ -249,6 +247,8 @@ internal sealed class StageRunner<TIn, TOut>(
     /// <summary>The order window's places: 2 × <paramref name="parallelism"/> takes of a parallel share of the input buffer.</summary>
     private static int WindowSize(int parallelism, int inputCapacity) =>
         2 * parallelism * Math.Max(1, (inputCapacity + 1) / parallelism);
+
+    private static SemaphoreSlim Places(int count) => new(count, count);
 
     /// <summary>Takes more already-buffered items to go with <paramref name="first"/> into one batch.</summary>
     private TIn[] BatchMore(TIn first, List<TIn> scratch)
