@@ -6,10 +6,14 @@ using Spindle.Pipelines.Benchmarks;
 
 // Side-by-side timings of one pipeline written three ways (serial loop, TPL Dataflow, Spindle), run in the same
 // process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
-//   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--only ROW] [--write-docs docs/benchmarks.md]
+//   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--warmup N] [--only ROW] [--write-docs docs/benchmarks.md]
 // ROW is one of balanced, heavy, processes, tiny (for quick iterations; --write-docs needs every row).
+// Every variant first runs --warmup times (30 unless told), untimed: .NET's tiered JIT optimises a method after its
+// 30th call, and code that runs once per pipeline run (setting up stages, buffers, executors) reaches that only at the
+// 30th run, so fewer warm-up rounds time the JIT at work rather than the pipelines.
 string[] rowNames = ["balanced", "heavy", "processes", "tiny"];
 var rounds = 9;
+var warmup = 30;
 string? docsPath = null;
 string? only = null;
 for (var i = 0; i < args.Length; i++)
@@ -17,9 +21,10 @@ for (var i = 0; i < args.Length; i++)
     switch (args[i])
     {
         case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--write-docs": docsPath = args[++i]; break;
         case "--only" when i + 1 < args.Length && rowNames.Contains(args[i + 1]): only = args[++i]; break;
-        default: Console.Error.WriteLine($"Unknown argument '{args[i]}'; use --rounds N, --only {string.Join('|', rowNames)} and --write-docs PATH."); return 2;
+        default: Console.Error.WriteLine($"Unknown argument '{args[i]}'; use --rounds N, --warmup N, --only {string.Join('|', rowNames)} and --write-docs PATH."); return 2;
     }
 }
 
@@ -41,7 +46,7 @@ if (Runs("balanced"))
 {
     var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
-    var (b, bCpu) = await Measure(rounds, new()
+    var (b, bCpu) = await Measure(rounds, warmup, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
@@ -59,7 +64,7 @@ if (Runs("heavy") || Runs("processes"))
     var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
     if (Runs("heavy"))
     {
-        var (h, hCpu) = await Measure(rounds, new()
+        var (h, hCpu) = await Measure(rounds, warmup, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
@@ -75,7 +80,7 @@ if (Runs("heavy") || Runs("processes"))
     if (Runs("processes"))
     {
         await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
-        var (p, _) = await Measure(rounds, new()
+        var (p, _) = await Measure(rounds, warmup, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, null, processes),
@@ -90,7 +95,7 @@ if (Runs("heavy") || Runs("processes"))
 if (Runs("tiny"))
 {
     const int TinyItems = 200_000;
-    var (t, tCpu) = await Measure(rounds, new()
+    var (t, tCpu) = await Measure(rounds, warmup, new()
     {
         ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
         ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
@@ -104,10 +109,10 @@ var section = new StringBuilder()
     .AppendLine("## Pipelines")
     .AppendLine()
     .AppendLine("```bash")
-    .AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --rounds {rounds} --write-docs docs/benchmarks.md")
+    .AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --rounds {rounds} --warmup {warmup} --write-docs docs/benchmarks.md")
     .AppendLine("```")
     .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after a warm-up, medians: a serial loop, TPL Dataflow")
+    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after {warmup} untimed warm-up rounds (the tiered JIT optimises a method after its 30th call), medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
     .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the warm-up round starts them), and the stage's default parallelism there (two items per worker).")
@@ -158,28 +163,37 @@ static string ProcessRow(string name, int items, Dictionary<string, double> ms) 
 static string CpuNote(string name, Dictionary<string, double> cpu) =>
     string.Create(CultureInfo.InvariantCulture, $"{name} {cpu["dataflow"]:0} / {cpu["spindle"]:0} ms");
 
-static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(int rounds, Dictionary<string, Func<Task>> variants)
+static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(int rounds, int warmup, Dictionary<string, Func<Task>> variants)
 {
+    // Untimed runs first, interleaved, until the JIT has optimised what every variant runs (see the top of this file).
+    var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+    for (var round = 0; round < warmup; round++)
+    {
+        foreach (var variant in variants.Values)
+        {
+            await variant();
+        }
+    }
+
+    Console.WriteLine($"  warm-up: {warmup} rounds, {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods JIT-compiled");
+
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
 
     // CPU time of this process per variant, printed beside the wall times: on a shared machine it says what a
     // variant costs, where wall time also says how much of the machine it got.
     var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
-    for (var round = -1; round < rounds; round++)
+    for (var round = 0; round < rounds; round++)
     {
-        // Round -1 warms up (JIT, page cache); the order rotates so that no variant always runs first.
+        // The order rotates so that no variant always runs first.
         var order = variants.Keys.ToArray();
-        var shift = Math.Max(round, 0) % order.Length;
+        var shift = round % order.Length;
         foreach (var name in order.Skip(shift).Concat(order.Take(shift)))
         {
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await variants[name]();
-            if (round >= 0)
-            {
-                times[name].Add(clock.Elapsed.TotalMilliseconds);
-                cpu[name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
-            }
+            times[name].Add(clock.Elapsed.TotalMilliseconds);
+            cpu[name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
     }
 

@@ -92,6 +92,10 @@ internal sealed class StageRunner<TIn, TOut>(
     // What a batch task runs on the executor; built once per stage, so a submit allocates no delegate.
     private Work<Chunk, Chunk>? _chunkWork;
 
+    // A batch task's loop goes on, on the executor's thread, as the task ends: it passes results on and submits the
+    // next task, all without blocking, so it needs no hop to the thread pool first.
+    private readonly TaskOptions _chunkOptions = taskOptions with { ContinueOnExecutor = true };
+
     public async Task RunAsync()
     {
         var token = run.Token;
@@ -289,7 +293,7 @@ internal sealed class StageRunner<TIn, TOut>(
         Task<Chunk> task;
         try
         {
-            task = executor.SubmitInternal(_chunkWork!, chunk, taskOptions, token);
+            task = executor.SubmitInternal(_chunkWork!, chunk, _chunkOptions, token);
         }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
         catch (Exception e)

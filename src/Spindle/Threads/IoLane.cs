@@ -13,6 +13,9 @@ internal sealed class IoLane(int concurrency) : ILane
     private int _running;
     private long _completed;
 
+    [ThreadStatic]
+    private static bool t_startingInline;
+
     /// <summary>The current limit; Auto's controller moves it between bounds as throughput responds.</summary>
     public int Concurrency { get; private set; } = concurrency;
 
@@ -62,6 +65,26 @@ internal sealed class IoLane(int concurrency) : ILane
             }
 
             _running++;
+        }
+
+        if (item.MayStartInline && !t_startingInline && Thread.CurrentThread.IsThreadPoolThread)
+        {
+            // Spindle's own submitter (a pipeline stage, on a pool thread, often as its last task ends there) starts
+            // the work up to its first wait, as a Dataflow block would, instead of a hop through the pool's queue:
+            // the pool is where the work would run anyway. Never on another thread (a CPU lane thread must not run
+            // I/O work), and one level only: work that completes synchronously and submits again goes through the
+            // pool, so no chain of such tasks can deepen the stack.
+            t_startingInline = true;
+            try
+            {
+                item.Execute();
+            }
+            finally
+            {
+                t_startingInline = false;
+            }
+
+            return;
         }
 
         // Started on the pool rather than inline so that the submitter never runs the work's synchronous prefix.

@@ -32,7 +32,7 @@ internal sealed partial class ThreadExecutor : Executor
         AcceptTask();
         Tracker.Queued();
         ILane target = lane == WorkKind.IoBound ? _io : _cpu;
-        var item = new ThreadWorkItem<TArg, TResult>(this, target, work, arg, options.Timeout, cancellationToken);
+        var item = new ThreadWorkItem<TArg, TResult>(this, target, work, arg, options.Timeout, cancellationToken, options.ContinueOnExecutor);
         target.Enqueue(item);
         return item.Task;
     }

@@ -18,14 +18,20 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
     private readonly CancellationToken _callerToken;
     private readonly ThreadExecutor _owner;
     private readonly ILane _lane;
-    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<TResult> _completion;
     private readonly CancellationTokenRegistration _pendingRegistration;
     private readonly bool _blockOnAsync;
+    private readonly bool _continueHere;
     private CancellationTokenSource? _runCts;
     private int _state;
 
-    public ThreadWorkItem(ThreadExecutor owner, ILane lane, Work<TArg, TResult> work, TArg arg, TimeSpan? timeout, CancellationToken callerToken)
+    public ThreadWorkItem(ThreadExecutor owner, ILane lane, Work<TArg, TResult> work, TArg arg, TimeSpan? timeout, CancellationToken callerToken, bool continueHere = false)
     {
+        // A user's continuation must never run on a lane thread (it could block it, or run long); Spindle's own
+        // stage code, which only passes results on and submits the next task, may (see TaskOptions.ContinueOnExecutor).
+        _continueHere = continueHere;
+        MayStartInline = continueHere;
+        _completion = new(continueHere ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _owner = owner;
         _lane = lane;
         _work = work;
@@ -150,6 +156,13 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
             && !_callerToken.IsCancellationRequested && !_owner.StopToken.IsCancellationRequested;
         _runCts?.Dispose();
 
+        if (_continueHere)
+        {
+            // The continuation runs inside the completion below and may submit the next task at once: the lane's
+            // slot is given back first, so that task can start rather than queue behind this one.
+            _lane.OnTaskDone();
+        }
+
         TaskOutcome outcome;
         if (timedOut)
         {
@@ -177,7 +190,11 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
             _completion.TrySetResult(result!);
         }
 
-        _lane.OnTaskDone();
+        if (!_continueHere)
+        {
+            _lane.OnTaskDone();
+        }
+
         _owner.OnTaskEnded();
     }
 }

@@ -1,0 +1,100 @@
+namespace Spindle.Tests.Threads;
+
+/// <summary>
+/// The internal option a pipeline stage submits its batch tasks with: its own continuation runs on the lane thread
+/// where the task ended, and an I/O-lane task it submits from a pool thread starts there. A user's task gets neither.
+/// </summary>
+public sealed class ContinueOnExecutorTests
+{
+    private static readonly TaskOptions Inline = new() { ContinueOnExecutor = true };
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task CpuLane_InternalTask_ContinuesOnTheLaneThread_AUsersTaskNever()
+    {
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 1, Name = "inline" });
+
+        Assert.Equal("inline cpu 0", await ContinuationThreadAsync(executor, Inline));
+        var users = await ContinuationThreadAsync(executor, TaskOptions.Default);
+        Assert.NotEqual("inline cpu 0", users);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task IoLane_InternalTask_SubmittedFromAPoolThread_StartsOnThatThread()
+    {
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { IoConcurrency = 4 });
+
+        var (submitter, starter) = await Task.Run(async () =>
+        {
+            var me = Environment.CurrentManagedThreadId;
+            var started = await executor.SubmitInternal(Work<int, int>.Of(StartThreadAsync), 0, Inline, CancellationToken.None);
+            return (me, started);
+        });
+
+        Assert.Equal(submitter, starter);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task IoLane_InternalTask_SubmittedFromAThreadOutsideThePool_StartsOnThePool()
+    {
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { IoConcurrency = 4 });
+        Task<int>? task = null;
+        var submitter = new Thread(() => task = executor.SubmitInternal(Work<int, int>.Of(StartThreadAsync), 0, Inline, CancellationToken.None));
+        submitter.Start();
+        submitter.Join();
+
+        var starter = await task!;
+        Assert.NotEqual(submitter.ManagedThreadId, starter);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task IoLane_InternalTask_StartedInline_DoesNotStartAnotherInlineInsideIt()
+    {
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { IoConcurrency = 4 });
+        var innerStarted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inner = Work<int, int>.Of(async (int _) =>
+        {
+            innerStarted.TrySetResult(Environment.CurrentManagedThreadId);
+            await Task.Yield();
+            return 0;
+        });
+
+        // The outer task, started inline on a pool thread, submits the inner one and waits (blocking its thread) for
+        // it to start: inline, it would already have started before the wait, on the outer task's own thread.
+        var outerThread = 0;
+        var outer = Work<int, int>.Of(async (int _) =>
+        {
+            outerThread = Environment.CurrentManagedThreadId;
+            var task = executor.SubmitInternal(inner, 0, Inline, CancellationToken.None);
+            var started = innerStarted.Task.Wait(TimeSpan.FromSeconds(30));
+            await task.ConfigureAwait(false);
+            return started ? innerStarted.Task.Result : -1;
+        });
+        var innerThread = await Task.Run(() => executor.SubmitInternal(outer, 0, Inline, CancellationToken.None));
+
+        Assert.NotEqual(outerThread, innerThread);
+    }
+
+    /// <summary>Runs a task that ends once its continuation is registered; returns the name of the thread the continuation ran on.</summary>
+    private static async Task<string?> ContinuationThreadAsync(Executor executor, TaskOptions options)
+    {
+        using var release = new ManualResetEventSlim();
+        var task = executor.SubmitInternal(Work<int, int>.Of(x =>
+        {
+            release.Wait(TimeSpan.FromSeconds(30));
+            return x;
+        }), 0, options, CancellationToken.None);
+
+        // ExecuteSynchronously runs the continuation on whichever thread completes the task, unless the task's
+        // completion forbids it (as a user's task's does): then it runs on the pool.
+        var continuation = task.ContinueWith(static _ => Thread.CurrentThread.Name, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        release.Set();
+        return await continuation;
+    }
+
+    private static async Task<int> StartThreadAsync(int _)
+    {
+        var thread = Environment.CurrentManagedThreadId;
+        await Task.Yield();
+        return thread;
+    }
+}
