@@ -23,13 +23,21 @@ public sealed class ContinueOnExecutorTests
     {
         await using var executor = Executor.Threads(new ThreadExecutorOptions { IoConcurrency = 4 });
 
-        var (submitter, starter) = await Task.Run(async () =>
+        // Read as soon as Submit returns, while the submitter still holds its thread: started inline, the work has
+        // already run up to its first await there; queued, it has not started, or started on another thread.
+        var (submitter, starter, task) = await Task.Run(() =>
         {
-            var me = Environment.CurrentManagedThreadId;
-            var started = await executor.SubmitInternal(Work<int, int>.Of(StartThreadAsync), 0, Inline, CancellationToken.None);
-            return (me, started);
+            var started = 0;
+            var task = executor.SubmitInternal(Work<int, int>.Of(async (int _) =>
+            {
+                Volatile.Write(ref started, Environment.CurrentManagedThreadId);
+                await Task.Yield();
+                return 0;
+            }), 0, Inline, CancellationToken.None);
+            return (Environment.CurrentManagedThreadId, Volatile.Read(ref started), task);
         });
 
+        await task;
         Assert.Equal(submitter, starter);
     }
 
