@@ -9,7 +9,7 @@ internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerab
 {
     public override object Start(PipelineRunState run, int capacity)
     {
-        var buffer = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = false, SingleWriter = true });
+        var buffer = new StageBuffer<T>(capacity, singleWriter: true);
         run.AddPart(Task.Run(() => PumpAsync(run, buffer.Writer)));
         return buffer.Reader;
     }

@@ -18,13 +18,8 @@ internal sealed class StageDefinition<TIn, TOut>(
     public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity)
     {
         var reader = (ChannelReader<TIn>)input;
-        var output = Channel.CreateBounded<TOut>(new BoundedChannelOptions(outputCapacity)
-        {
-            // Written by several worker loops, and read by the next stage's loops (or the consumer).
-            SingleReader = false,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Written by several worker loops, and read by the next stage's loops (or the consumer).
+        var output = new StageBuffer<TOut>(outputCapacity, singleWriter: false);
         var executor = run.ExecutorFor(Options);
         var counters = new StageCounters(Name, executor.Name, Options.ParallelismOn(executor), inputCapacity, () => reader.Count);
         run.AddStage(counters);

@@ -30,11 +30,12 @@ public sealed class PipelineBackpressureTests
                 consumed++;
             }
 
-            // Once every buffer is full, nothing can move until the consumer reads again: this is the most the
-            // pipeline ever pulls ahead of its consumer.
+            // Writers into a full buffer wait until it is down to half, so with the consumer stopped every buffer
+            // ends between half and full and nothing moves until the consumer reads again. No buffer ever holds
+            // more than its capacity, so this is the most the pipeline ever pulls ahead of its consumer.
             await TestWait.UntilAsync(
-                () => run.Progress is { ResultsBuffered: Capacity } p && p.Stages.All(s => s.Buffered == Capacity),
-                "every buffer is full");
+                () => run.Progress is { ResultsBuffered: > Capacity / 2 } p && p.Stages.All(s => s.Buffered > Capacity / 2),
+                "every buffer is more than half full");
 
             // Consumed + three buffers + what each stage holds + one item in the source pump.
             var bound = consumed + (3 * Capacity) + StageHolds(2, Capacity) + StageHolds(4, Capacity) + 1;

@@ -1,0 +1,157 @@
+using System.Threading.Channels;
+
+namespace Spindle.Pipelines;
+
+/// <summary>
+/// The bounded buffer between two parts of a run (the source and the first stage, two stages, the last stage and the
+/// consumer): a channel whose writers, once it is full, wait until its readers have taken it down to half, rather than
+/// being woken for every item taken.
+/// </summary>
+/// <remarks>
+/// A writer blocked on a plain bounded channel is woken, on the thread pool, each time a reader takes one item; it
+/// writes one and blocks again. Behind a slow stage every item then costs a thread hop, and the hop's thread competes
+/// for the cores with the slow stage itself. Waking writers at half-full instead lets them write half a buffer in one
+/// go. The bound is unchanged: no more than the capacity is ever buffered.
+/// </remarks>
+internal sealed class StageBuffer<T>
+{
+    private readonly Channel<T> _channel;
+    private readonly int _lowWater;
+    private readonly Lock _lock = new();
+
+    // Completed when the buffer has drained to the low-water mark; present only while some writer waits. Guarded by
+    // _lock for writes; read without it by readers, who take the lock only to claim it.
+    private TaskCompletionSource? _room;
+    private volatile bool _completed;
+
+    public StageBuffer(int capacity, bool singleWriter)
+    {
+        _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = false,
+            SingleWriter = singleWriter,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _lowWater = capacity / 2;
+        Reader = new BufferReader(this);
+        Writer = new BufferWriter(this);
+    }
+
+    public ChannelReader<T> Reader { get; }
+
+    public ChannelWriter<T> Writer { get; }
+
+    /// <summary>After a successful read: wakes the waiting writers once the buffer is down to the low-water mark.</summary>
+    private void OnRead()
+    {
+        if (Volatile.Read(ref _room) is null || _channel.Reader.Count > _lowWater)
+        {
+            return;
+        }
+
+        WakeWriters();
+    }
+
+    private void WakeWriters()
+    {
+        TaskCompletionSource? room;
+        lock (_lock)
+        {
+            room = _room;
+            _room = null;
+        }
+
+        room?.TrySetResult();
+    }
+
+    /// <summary>A task that ends when the buffer has drained to the low-water mark (or at once if it already has).</summary>
+    private Task RoomAsync()
+    {
+        TaskCompletionSource room;
+        lock (_lock)
+        {
+            room = _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        // Checked after the wait is registered: a read that drained the buffer before then saw no one waiting, and a
+        // read after it sees the registration (the channel's lock orders the two counts).
+        if (_channel.Reader.Count <= _lowWater || _completed)
+        {
+            WakeWriters();
+        }
+
+        return room.Task;
+    }
+
+    private async ValueTask WriteSlowAsync(T item, CancellationToken token)
+    {
+        while (!_channel.Writer.TryWrite(item))
+        {
+            if (_completed)
+            {
+                // A completed buffer refuses the item with the channel's own exception.
+                await _channel.Writer.WriteAsync(item, token);
+                return;
+            }
+
+            await RoomAsync().WaitAsync(token);
+        }
+    }
+
+    private sealed class BufferReader(StageBuffer<T> buffer) : ChannelReader<T>
+    {
+        private readonly ChannelReader<T> _inner = buffer._channel.Reader;
+
+        public override Task Completion => _inner.Completion;
+
+        public override bool CanCount => true;
+
+        public override int Count => _inner.Count;
+
+        public override bool CanPeek => true;
+
+        public override bool TryRead(out T item)
+        {
+            if (!_inner.TryRead(out item!))
+            {
+                return false;
+            }
+
+            buffer.OnRead();
+            return true;
+        }
+
+        public override bool TryPeek(out T item) => _inner.TryPeek(out item!);
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _inner.WaitToReadAsync(cancellationToken);
+    }
+
+    private sealed class BufferWriter(StageBuffer<T> buffer) : ChannelWriter<T>
+    {
+        private readonly ChannelWriter<T> _inner = buffer._channel.Writer;
+
+        public override bool TryWrite(T item) => _inner.TryWrite(item);
+
+        public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            return _inner.TryWrite(item) ? ValueTask.CompletedTask : buffer.WriteSlowAsync(item, cancellationToken);
+        }
+
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => _inner.WaitToWriteAsync(cancellationToken);
+
+        public override bool TryComplete(Exception? error = null)
+        {
+            var completed = _inner.TryComplete(error);
+            buffer._completed = true;
+
+            // A writer still waiting for room finds the buffer closed and gets the channel's answer.
+            buffer.WakeWriters();
+            return completed;
+        }
+    }
+}
