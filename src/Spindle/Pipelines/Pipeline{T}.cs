@@ -70,7 +70,18 @@ public sealed class Pipeline<T>
     /// Starts a run and returns it at once: read its results with <c>await foreach</c> (once), or await its
     /// <see cref="PipelineRun{T}.Completion"/>. Cancelling <paramref name="cancellationToken"/> stops every stage.
     /// </summary>
-    public PipelineRun<T> Start(CancellationToken cancellationToken = default)
+    public PipelineRun<T> Start(CancellationToken cancellationToken = default) => StartRun(discardResults: false, cancellationToken);
+
+    /// <summary>Runs the pipeline to its end, discarding its results (for pipelines whose last stage writes them itself).</summary>
+    public async Task<PipelineResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        // Nobody reads the results, so the last stage drops them as it passes them on instead of waking a reader
+        // for each; the run ends as every run does, with its figures or its first error.
+        await using var run = StartRun(discardResults: true, cancellationToken);
+        return await run.Completion;
+    }
+
+    private PipelineRun<T> StartRun(bool discardResults, CancellationToken cancellationToken)
     {
         var state = new PipelineRunState(_options, cancellationToken);
 
@@ -83,10 +94,10 @@ public sealed class Pipeline<T>
         }
 
         capacities[^1] = _options.BufferCapacity;
-        var reader = _source.Start(state, capacities[0]);
+        var reader = _source.Start(state, capacities[0], discardResults && _stages.Length == 0);
         for (var i = 0; i < _stages.Length; i++)
         {
-            reader = _stages[i].Start(state, reader, capacities[i], capacities[i + 1]);
+            reader = _stages[i].Start(state, reader, capacities[i], capacities[i + 1], discardResults && i == _stages.Length - 1);
         }
 
         var results = (System.Threading.Channels.ChannelReader<T>)reader;
@@ -132,10 +143,6 @@ public sealed class Pipeline<T>
             return ValueTask.CompletedTask;
         }, cancellationToken);
     }
-
-    /// <summary>Runs the pipeline to its end, discarding its results (for pipelines whose last stage writes them itself).</summary>
-    public Task<PipelineResult> RunAsync(CancellationToken cancellationToken = default) =>
-        RunAsync(static (_, _) => ValueTask.CompletedTask, cancellationToken);
 
     private Pipeline<TNext> Add<TNext>(
         string name,

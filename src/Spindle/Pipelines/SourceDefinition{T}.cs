@@ -7,9 +7,9 @@ namespace Spindle.Pipelines;
 /// <param name="items">The same source when it is synchronous, pulled without an async iterator around it.</param>
 internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerable<T>> open, IEnumerable<T>? items = null) : SourceDefinition
 {
-    public override object Start(PipelineRunState run, int capacity)
+    public override object Start(PipelineRunState run, int capacity, bool discard)
     {
-        var buffer = new StageBuffer<T>(capacity, singleWriter: true);
+        var buffer = new StageBuffer<T>(capacity, singleWriter: true, discard);
         run.AddPart(Task.Run(() => PumpAsync(run, buffer.Writer)));
         return buffer.Reader;
     }

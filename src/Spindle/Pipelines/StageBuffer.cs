@@ -5,7 +5,7 @@ namespace Spindle.Pipelines;
 /// <summary>
 /// The bounded buffer between two parts of a run (the source and the first stage, two stages, the last stage and the
 /// consumer): a channel whose writers, once it is full, wait until its readers have taken it down to half, rather than
-/// being woken for every item taken.
+/// being woken for every item taken. The last buffer of a run whose results nobody reads discards what it is given.
 /// </summary>
 /// <remarks>
 /// A writer blocked on a plain bounded channel is woken, on the thread pool, each time a reader takes one item; it
@@ -24,8 +24,13 @@ internal sealed class StageBuffer<T>
     private TaskCompletionSource? _room;
     private volatile bool _completed;
 
-    public StageBuffer(int capacity, bool singleWriter)
+    // Set for the results buffer of RunAsync without a sink: results are dropped as they are passed on, so the last
+    // stage never waits for a reader that only throws them away.
+    private readonly bool _discard;
+
+    public StageBuffer(int capacity, bool singleWriter, bool discard = false)
     {
+        _discard = discard;
         _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
         {
             SingleReader = false,
@@ -130,7 +135,7 @@ internal sealed class StageBuffer<T>
     {
         private readonly ChannelWriter<T> _inner = buffer._channel.Writer;
 
-        public override bool TryWrite(T item) => _inner.TryWrite(item);
+        public override bool TryWrite(T item) => buffer._discard ? !buffer._completed : _inner.TryWrite(item);
 
         public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
         {
@@ -139,7 +144,7 @@ internal sealed class StageBuffer<T>
                 return ValueTask.FromCanceled(cancellationToken);
             }
 
-            return _inner.TryWrite(item) ? ValueTask.CompletedTask : buffer.WriteSlowAsync(item, cancellationToken);
+            return TryWrite(item) ? ValueTask.CompletedTask : buffer.WriteSlowAsync(item, cancellationToken);
         }
 
         public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => _inner.WaitToWriteAsync(cancellationToken);

@@ -15,11 +15,11 @@ internal sealed class StageDefinition<TIn, TOut>(
         ? TaskOptions.Default
         : new TaskOptions { Kind = options.Kind, Timeout = options.Timeout };
 
-    public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity)
+    public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity, bool discardOutput)
     {
         var reader = (ChannelReader<TIn>)input;
         // Written by several worker loops, and read by the next stage's loops (or the consumer).
-        var output = new StageBuffer<TOut>(outputCapacity, singleWriter: false);
+        var output = new StageBuffer<TOut>(outputCapacity, singleWriter: false, discardOutput);
         var executor = run.ExecutorFor(Options);
         var counters = new StageCounters(Name, executor.Name, Options.ParallelismOn(executor), inputCapacity, () => reader.Count);
         run.AddStage(counters);

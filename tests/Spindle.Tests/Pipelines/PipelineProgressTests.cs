@@ -25,6 +25,17 @@ public sealed class PipelineProgressTests
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task RunAsync_WithoutASinkOrStages_PullsTheWholeSource()
+    {
+        // Nobody reads the results of RunAsync(), so its last buffer (here the source's own) drops them: the run must
+        // still pull every item and end, however small the buffer.
+        var result = await Pipeline.From(Enumerable.Range(0, 1_000), new PipelineOptions { Name = "drain", BufferCapacity = 1 }).RunAsync();
+
+        Assert.Equal(1_000, result.Progress.SourcePulled);
+        Assert.Equal(0, result.Progress.ResultsBuffered);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task ProgressChanged_RaisedWhileRunningAndOnceAtTheEnd()
     {
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);

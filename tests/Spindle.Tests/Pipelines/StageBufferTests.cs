@@ -1,0 +1,87 @@
+using System.Threading.Channels;
+using Spindle.Pipelines;
+
+namespace Spindle.Tests.Pipelines;
+
+/// <summary>The buffer between two parts of a run: bounded, and a full one wakes its writers at half, not per item.</summary>
+public sealed class StageBufferTests
+{
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task FullBuffer_WakesAWaitingWriterOnlyOnceDrainedToHalf()
+    {
+        var buffer = new StageBuffer<int>(capacity: 8, singleWriter: true);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.True(buffer.Writer.TryWrite(i));
+        }
+
+        var write = buffer.Writer.WriteAsync(8).AsTask();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(buffer.Reader.TryRead(out _));
+        }
+
+        // A plain bounded channel would have taken the waiting item at the first read (8 buffered again).
+        Assert.Equal(5, buffer.Reader.Count);
+        Assert.False(write.IsCompleted);
+
+        Assert.True(buffer.Reader.TryRead(out _));
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(5, buffer.Reader.Count);
+
+        // Every item came out once, in order.
+        var rest = new List<int>();
+        while (buffer.Reader.TryRead(out var item))
+        {
+            rest.Add(item);
+        }
+
+        Assert.Equal([4, 5, 6, 7, 8], rest);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task CompletedWhileAWriterWaits_TheWriteFailsAsOnAClosedChannel()
+    {
+        var buffer = new StageBuffer<int>(capacity: 2, singleWriter: false);
+        Assert.True(buffer.Writer.TryWrite(1));
+        Assert.True(buffer.Writer.TryWrite(2));
+        var write = buffer.Writer.WriteAsync(3).AsTask();
+
+        Assert.True(buffer.Writer.TryComplete());
+        await Assert.ThrowsAsync<ChannelClosedException>(() => write.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task CancelledWhileWaiting_TheWriteIsCancelled_AndTheBufferKeepsItsItems()
+    {
+        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: true);
+        Assert.True(buffer.Writer.TryWrite(1));
+        using var cts = new CancellationTokenSource();
+        var write = buffer.Writer.WriteAsync(2, cts.Token).AsTask();
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(buffer.Reader.TryRead(out var item));
+        Assert.Equal(1, item);
+        Assert.False(buffer.Reader.TryRead(out _));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task DiscardingBuffer_TakesEverythingAndHoldsNothing_AndEndsWhenCompleted()
+    {
+        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: false, discard: true);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(buffer.Writer.TryWrite(i));
+        }
+
+        await buffer.Writer.WriteAsync(100);
+        Assert.Equal(0, buffer.Reader.Count);
+        Assert.False(buffer.Reader.TryRead(out _));
+
+        buffer.Writer.TryComplete();
+        Assert.False(await buffer.Reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        await buffer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(buffer.Writer.TryWrite(101));
+    }
+}
