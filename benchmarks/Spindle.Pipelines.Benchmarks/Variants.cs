@@ -28,14 +28,14 @@ public static class Variants
         var hash = new TransformBlock<Chunk, Digest>(
             Workload.Hash,
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = cpuParallelism, BoundedCapacity = Buffer });
-        var write = new TransformBlock<Digest, string>(
+        // The last block is an ActionBlock, as Dataflow code writes a stage whose results nobody reads (the Spindle
+        // variant's RunAsync() likewise drops them); a TransformBlock would need a draining block behind it.
+        var write = new ActionBlock<Digest>(
             digest => Workload.WriteAsync(digest, CancellationToken.None),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = IoParallelism, BoundedCapacity = Buffer });
-        var drain = new ActionBlock<string>(static _ => { }, new ExecutionDataflowBlockOptions { BoundedCapacity = Buffer });
         var link = new DataflowLinkOptions { PropagateCompletion = true };
         read.LinkTo(hash, link);
         hash.LinkTo(write, link);
-        write.LinkTo(drain, link);
 
         foreach (var job in jobs)
         {
@@ -43,7 +43,7 @@ public static class Variants
         }
 
         read.Complete();
-        await drain.Completion;
+        await write.Completion;
     }
 
     /// <summary>The Spindle pipeline; <paramref name="cpuParallelism"/> null takes the stage's default (on worker processes, two items per worker).</summary>
