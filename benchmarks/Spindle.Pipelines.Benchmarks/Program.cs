@@ -53,6 +53,7 @@ if (Runs("balanced"))
         ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
     });
     rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+
     cpuNotes.Add(CpuNote("hash ×32", bCpu));
     balanced.Delete(recursive: true);
 }
@@ -115,7 +116,7 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after {warmup} untimed warm-up rounds (the tiered JIT optimises a method after its 30th call), medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
-    .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the warm-up round starts them), and the stage's default parallelism there (two items per worker).")
+    .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the first warm-up round starts them), and the stage's default parallelism there (two items per worker).")
     .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {cores} cores, load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.")
     .AppendLine()
     .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | Spindle speedup over serial |")
@@ -130,15 +131,18 @@ section.AppendLine()
     .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane or on worker processes on 2 cores. Every item goes through")
     .AppendLine("`Executor.Submit`: on threads in batches of about 200 µs of work taken from what is already buffered, and a batch's task")
     .AppendLine("passes its results on and takes the next batch itself, on the executor's thread, while input is buffered (for the")
-    .AppendLine("longest of 1 ms, 50 measured hand-offs and 64 items of its work), so a busy stage pays one hand-off between threads per")
-    .AppendLine("stretch of work, as a Dataflow block pays one per burst of input. The trivial-stages row measures what moving one item")
-    .AppendLine("costs. A stage fed one item at a time still pays per item: the write stage of the file pipelines gets one digest at a")
-    .AppendLine("time and runs about one task per item (a loop woken, a task submitted to the I/O lane, its completion), where a Dataflow")
-    .AppendLine("block starts one task; that is the likeliest place of the CPU time Spindle spends beyond Dataflow's in those rows (the")
-    .AppendLine("CPU times at the end of this paragraph). On worker processes every item crosses the process boundary alone (16 KiB in, a")
-    .AppendLine("digest out, each serialized), and the read and write stages share the 2 cores with the workers; two items per worker")
-    .AppendLine("keep each worker busy while a result travels back. The machine is shared: other work on its cores slows every variant,")
-    .AppendLine("and single rounds of the same variant can differ by half; the load averages above say how busy it was,")
+    .AppendLine("longest of 1 ms, 50 measured hand-offs and 64 items of its work). When a batch task ends, its stage's loop goes on on")
+    .AppendLine("the same thread instead of a hop through the pool, and an I/O-lane task the loop submits from a pool thread starts")
+    .AppendLine("there, as a Dataflow block starts its delegate. A writer into a full buffer waits until it is down to half instead of")
+    .AppendLine("being woken for each item taken, and `RunAsync()` without a sink drops the results at the last stage (the Dataflow")
+    .AppendLine("variant likewise ends in an `ActionBlock`). The file rows are bound by the 2 cores (CPU time per run is about twice")
+    .AppendLine("the wall time), so their ratio follows the CPU each variant spends: the hashing itself, the file system calls, and the")
+    .AppendLine("thread switches between the pool's threads (the file I/O) and, for Spindle, the CPU lane's own threads (the hashing),")
+    .AppendLine("where Dataflow runs both on the pool's. The trivial-stages row measures what moving one item costs. On worker processes")
+    .AppendLine("every item crosses the process boundary alone (16 KiB in, a digest out, each serialized), and the read and write")
+    .AppendLine("stages share the 2 cores with the workers; two items per worker keep each worker busy while a result travels back. The")
+    .AppendLine("machine is shared: other work on its cores slows every variant, and single rounds of the same variant can differ by")
+    .AppendLine("half; the load averages above say how busy it was,")
     .AppendLine(CultureInfo.InvariantCulture, $"and the CPU time the process used per run (medians, Dataflow / Spindle: {string.Join("; ", cpuNotes)}) what each variant cost.");
 
 Console.WriteLine(section);
