@@ -121,6 +121,7 @@ public sealed class AutoExecutor : Executor
                 var wall = System.Diagnostics.Stopwatch.GetTimestamp();
                 var (cpu, runnable) = ThreadCpuClock.Sample();
                 var allocated = GC.GetAllocatedBytesForCurrentThread();
+                var paused = Measurement.GcPausedSoFar();
                 try
                 {
                     return sync(a, token);
@@ -132,7 +133,8 @@ public sealed class AutoExecutor : Executor
                         ProfilingScheduler.Elapsed(wall),
                         cpuAfter - cpu,
                         runnableAfter - runnable,
-                        GC.GetAllocatedBytesForCurrentThread() - allocated));
+                        GC.GetAllocatedBytesForCurrentThread() - allocated,
+                        Measurement.GcPausedSoFar() - paused));
                 }
             });
         }
