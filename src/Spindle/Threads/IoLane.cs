@@ -67,7 +67,7 @@ internal sealed class IoLane(int concurrency) : ILane
             _running++;
         }
 
-        if (item.MayStartInline && !t_startingInline && Thread.CurrentThread.IsThreadPoolThread)
+        if (item.ContinuesOnExecutor && !t_startingInline && Thread.CurrentThread.IsThreadPoolThread)
         {
             // Spindle's own submitter (a pipeline stage, on a pool thread, often as its last task ends there) starts
             // the work up to its first wait, as a Dataflow block would, instead of a hop through the pool's queue:

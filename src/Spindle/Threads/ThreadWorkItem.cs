@@ -3,8 +3,11 @@ namespace Spindle.Threads;
 /// <summary>A task accepted by the thread executor, as its lanes see it.</summary>
 internal abstract class ThreadWorkItem : IThreadPoolWorkItem
 {
-    /// <summary>Whether the submitter's thread may start the task itself (see TaskOptions.ContinueOnExecutor).</summary>
-    public bool MayStartInline { get; protected init; }
+    /// <summary>
+    /// Spindle's own task (TaskOptions.ContinueOnExecutor): its awaiter continues on the thread where it ends, and
+    /// the I/O lane may start it on the submitter's pool thread.
+    /// </summary>
+    public bool ContinuesOnExecutor { get; protected init; }
 
     /// <summary>Runs the task on the current thread; async work is started and completes later.</summary>
     public abstract void Execute();

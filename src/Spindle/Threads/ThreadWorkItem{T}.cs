@@ -21,7 +21,6 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
     private readonly TaskCompletionSource<TResult> _completion;
     private readonly CancellationTokenRegistration _pendingRegistration;
     private readonly bool _blockOnAsync;
-    private readonly bool _continueHere;
     private CancellationTokenSource? _runCts;
     private int _state;
 
@@ -29,8 +28,7 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
     {
         // A user's continuation must never run on a lane thread (it could block it, or run long); Spindle's own
         // stage code, which only passes results on and submits the next task, may (see TaskOptions.ContinueOnExecutor).
-        _continueHere = continueHere;
-        MayStartInline = continueHere;
+        ContinuesOnExecutor = continueHere;
         _completion = new(continueHere ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _owner = owner;
         _lane = lane;
@@ -156,7 +154,7 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
             && !_callerToken.IsCancellationRequested && !_owner.StopToken.IsCancellationRequested;
         _runCts?.Dispose();
 
-        if (_continueHere)
+        if (ContinuesOnExecutor)
         {
             // The continuation runs inside the completion below and may submit the next task at once: the lane's
             // slot is given back first, so that task can start rather than queue behind this one.
@@ -190,7 +188,7 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
             _completion.TrySetResult(result!);
         }
 
-        if (!_continueHere)
+        if (!ContinuesOnExecutor)
         {
             _lane.OnTaskDone();
         }
