@@ -122,6 +122,7 @@ public sealed class AutoExecutor : Executor
                 var (cpu, runnable) = ThreadCpuClock.Sample();
                 var allocated = GC.GetAllocatedBytesForCurrentThread();
                 var paused = Measurement.GcPausedSoFar();
+                var stolen = Measurement.StolenSoFar();
                 try
                 {
                     return sync(a, token);
@@ -134,7 +135,8 @@ public sealed class AutoExecutor : Executor
                         cpuAfter - cpu,
                         runnableAfter - runnable,
                         GC.GetAllocatedBytesForCurrentThread() - allocated,
-                        Measurement.GcPausedSoFar() - paused));
+                        Measurement.GcPausedSoFar() - paused,
+                        Measurement.StolenSoFar() - stolen));
                 }
             });
         }

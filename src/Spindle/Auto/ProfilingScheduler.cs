@@ -14,6 +14,7 @@ internal sealed class ProfilingScheduler : TaskScheduler
     private long _allocatedBytes;
     private long _preemptedNanoseconds;
     private long _gcPauseNanoseconds;
+    private long _stolenNanoseconds;
     private long _firstStart;
     private long _lastEnd;
     private int _piecesRunning;
@@ -49,7 +50,7 @@ internal sealed class ProfilingScheduler : TaskScheduler
             var start = Interlocked.Read(ref scheduler._firstStart);
             var end = Interlocked.Read(ref scheduler._lastEnd);
             var wall = start == 0 || end < start ? 0 : (long)((end - start) * (1e9 / Stopwatch.Frequency));
-            record(new Measurement(wall, scheduler.CpuNanoseconds, scheduler.PreemptedNanoseconds, scheduler.AllocatedBytes, Interlocked.Read(ref scheduler._gcPauseNanoseconds)));
+            record(new Measurement(wall, scheduler.CpuNanoseconds, scheduler.PreemptedNanoseconds, scheduler.AllocatedBytes, Interlocked.Read(ref scheduler._gcPauseNanoseconds), Interlocked.Read(ref scheduler._stolenNanoseconds)));
         }
     }
 
@@ -70,9 +71,11 @@ internal sealed class ProfilingScheduler : TaskScheduler
         var (cpu, runnable) = ThreadCpuClock.Sample();
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var paused = Measurement.GcPausedSoFar();
+        var stolen = Measurement.StolenSoFar();
         var ran = TryExecuteTask(task);
         var (cpuAfter, runnableAfter) = ThreadCpuClock.Sample();
         Interlocked.Add(ref _gcPauseNanoseconds, Measurement.GcPausedSoFar() - paused);
+        Interlocked.Add(ref _stolenNanoseconds, Measurement.StolenSoFar() - stolen);
         Interlocked.Add(ref _cpuNanoseconds, cpuAfter - cpu);
         Interlocked.Add(ref _preemptedNanoseconds, runnableAfter - runnable);
         InterlockedMax(ref _lastEnd, Stopwatch.GetTimestamp());

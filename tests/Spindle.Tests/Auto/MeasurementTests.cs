@@ -45,4 +45,42 @@ public sealed class MeasurementTests
 
         Assert.True(Measurement.GcPausedSoFar() > before, "a blocking collection adds its pause to the process's total");
     }
+
+    [Fact]
+    public void ComputingCall_OnAVirtualMachineWhoseHostTookTheCore_StillComputesAllItCould()
+    {
+        // 30 ms of wall time: 15 ms computing, 15 ms stolen by the hypervisor (neither CPU time nor run-queue wait).
+        var m = new Measurement(WallNanoseconds: 30 * Ms, CpuNanoseconds: 15 * Ms, PreemptedNanoseconds: 0, AllocatedBytes: 0, StolenNanoseconds: 15 * Ms);
+
+        Assert.Equal(1.0, m.CpuShare, 3);
+        Assert.Equal(0.5, (m with { StolenNanoseconds = 0 }).CpuShare, 3);
+    }
+
+    [Fact]
+    public void PauseAndSteal_TogetherAreTakenOutOnlyUpToTheTimeTheCallDidNotCompute()
+    {
+        var waiting = new Measurement(10 * Ms, 1 * Ms, 0, 0, GcPauseNanoseconds: 2 * Ms, StolenNanoseconds: 3 * Ms);
+        var capped = new Measurement(10 * Ms, 6 * Ms, 0, 0, GcPauseNanoseconds: 3 * Ms, StolenNanoseconds: 3 * Ms);
+
+        Assert.Equal(1.0 / 5, waiting.CpuShare, 3);
+        Assert.Equal(1.0, capped.CpuShare, 3);
+    }
+
+    [Fact]
+    public void ParseSteal_ReadsTheEighthNumberOfTheCpuLine()
+    {
+        var stat = "cpu  1930758 5319 167627 1310615 12641 0 10647 101609 0 0\ncpu0 972139 2749 83951 648274 7897 0 3595 50644 0 0\n"u8;
+
+        Assert.Equal(101609, Measurement.ParseSteal(stat));
+        Assert.Throws<FormatException>(() => Measurement.ParseSteal("intr 1 2 3\n"u8));
+    }
+
+    [Fact]
+    public void StolenSoFar_NeverGoesBackwards()
+    {
+        var before = Measurement.StolenSoFar();
+
+        Assert.True(before >= 0);
+        Assert.True(Measurement.StolenSoFar() >= before);
+    }
 }
