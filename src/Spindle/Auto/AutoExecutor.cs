@@ -118,11 +118,12 @@ public sealed class AutoExecutor : Executor
         {
             return Work<TArg, TResult>.Of((TArg a, CancellationToken token) =>
             {
+                // Pause and steal are read outside the call's wall and CPU time: reading /proc/stat is not its work.
+                var paused = Measurement.GcPausedSoFar();
+                var stolen = Measurement.StolenSoFar();
                 var wall = System.Diagnostics.Stopwatch.GetTimestamp();
                 var (cpu, runnable) = ThreadCpuClock.Sample();
                 var allocated = GC.GetAllocatedBytesForCurrentThread();
-                var paused = Measurement.GcPausedSoFar();
-                var stolen = Measurement.StolenSoFar();
                 try
                 {
                     return sync(a, token);

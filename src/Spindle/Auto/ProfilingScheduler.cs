@@ -67,18 +67,20 @@ internal sealed class ProfilingScheduler : TaskScheduler
     private bool Measure(Task task)
     {
         Interlocked.Increment(ref _piecesRunning);
+
+        // Pause and steal are read outside the piece's wall and CPU time: reading /proc/stat is not its work.
+        var paused = Measurement.GcPausedSoFar();
+        var stolen = Measurement.StolenSoFar();
         Interlocked.CompareExchange(ref _firstStart, Stopwatch.GetTimestamp(), 0);
         var (cpu, runnable) = ThreadCpuClock.Sample();
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        var paused = Measurement.GcPausedSoFar();
-        var stolen = Measurement.StolenSoFar();
         var ran = TryExecuteTask(task);
         var (cpuAfter, runnableAfter) = ThreadCpuClock.Sample();
+        InterlockedMax(ref _lastEnd, Stopwatch.GetTimestamp());
         Interlocked.Add(ref _gcPauseNanoseconds, Measurement.GcPausedSoFar() - paused);
         Interlocked.Add(ref _stolenNanoseconds, Measurement.StolenSoFar() - stolen);
         Interlocked.Add(ref _cpuNanoseconds, cpuAfter - cpu);
         Interlocked.Add(ref _preemptedNanoseconds, runnableAfter - runnable);
-        InterlockedMax(ref _lastEnd, Stopwatch.GetTimestamp());
         Interlocked.Decrement(ref _piecesRunning);
         Interlocked.Add(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocated);
         return ran;
