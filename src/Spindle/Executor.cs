@@ -85,6 +85,9 @@ public abstract partial class Executor : IAsyncDisposable
 
     internal ProgressTracker Tracker => _tracker;
 
+    /// <summary>Whether the executor is live and no task it accepted is still outstanding.</summary>
+    internal bool IsIdle => !_shutdownRequested && Volatile.Read(ref _outstanding) == 1;
+
     /// <summary>The number of tasks Map keeps in flight when MapOptions.MaxInFlight is not set.</summary>
     private protected abstract int DefaultMaxInFlight { get; }
 

@@ -10,8 +10,9 @@ public sealed record PipelineOptions
     public string Name { get; init; } = "pipeline";
 
     /// <summary>
-    /// The executor of every stage that does not name its own; null gives each run its own
-    /// <c>Executor.Threads()</c>, shut down when the run ends.
+    /// The executor of every stage that does not name its own; null gives each run an <c>Executor.Threads()</c> of its
+    /// own, named "pipeline", for as long as it runs. When the run ends idle, that executor is kept, asleep, for the
+    /// next run (one at most; any other is shut down), so that back-to-back runs do not each start and stop threads.
     /// </summary>
     public Executor? Executor { get; init; }
 

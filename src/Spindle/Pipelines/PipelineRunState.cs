@@ -60,7 +60,7 @@ internal sealed class PipelineRunState
     public long SinceStart => Stopwatch.GetTimestamp() - _started;
 
     public Executor ExecutorFor(StageOptions stage) =>
-        stage.On ?? _options.Executor ?? (_ownedExecutor ??= Executor.Threads(new ThreadExecutorOptions { Name = $"pipeline {_options.Name}" }));
+        stage.On ?? _options.Executor ?? (_ownedExecutor ??= IdleExecutorShelf.Runs.Take());
 
     public void AddStage(StageCounters counters) => _stages.Add(counters);
 
@@ -160,7 +160,7 @@ internal sealed class PipelineRunState
 
             if (_ownedExecutor is not null)
             {
-                await _ownedExecutor.ShutdownAsync();
+                await IdleExecutorShelf.Runs.PutBackAsync(_ownedExecutor);
             }
         }
         finally

@@ -6,14 +6,23 @@ namespace Spindle.Threads;
 /// The CPU lane: a fixed set of dedicated threads, never the shared ThreadPool, so CPU-heavy or blocking work
 /// cannot starve the async continuations of the rest of the app (dotnet/runtime#47366).
 /// </summary>
+/// <remarks>
+/// An idle thread spins for a few microseconds, never yielding, then sleeps until work is queued. It does not wait
+/// on a <see cref="SemaphoreSlim"/>: that spins 140 rounds before it blocks, most of them <c>sched_yield</c> calls,
+/// and on a machine with fewer cores than runnable threads each of those hands the core to another thread and back.
+/// A pipeline whose CPU stage idles between bursts of input paid for that in CPU time and involuntary context switches
+/// (docs/benchmarks.md, section Pipelines).
+/// </remarks>
 internal sealed class CpuLane : ILane, IDisposable
 {
     private readonly ConcurrentQueue<ThreadWorkItem> _queue = new();
-
-    // One count per enqueued item (plus one per thread at stop). SemaphoreSlim spins briefly before it
-    // blocks, which keeps a busy lane from paying for a kernel wait per task.
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly Thread[] _threads;
+
+    // Guards the sleepers' waits (a Monitor, not a Lock: they wait on it). _sleeping counts the threads that are asleep or about to sleep; _wakes, the wake-ups
+    // handed out and not yet taken, so that a burst of items wakes each sleeper once instead of pulsing for every item.
+    private readonly object _gate = new();
+    private int _sleeping;
+    private int _wakes;
     private volatile bool _stopping;
 
     public CpuLane(string name, int threads)
@@ -32,10 +41,20 @@ internal sealed class CpuLane : ILane, IDisposable
 
     public int Concurrency => _threads.Length;
 
+    /// <summary>How many lane threads are asleep or about to sleep (for tests).</summary>
+    internal int Sleeping => Volatile.Read(ref _sleeping);
+
     public void Enqueue(ThreadWorkItem item)
     {
         _queue.Enqueue(item);
-        _signal.Release();
+
+        // The queue's write, then the read of _sleeping; a sleeper counts itself, then looks at the queue. With a full
+        // fence in each, at least one of the two sees the other, so no item waits while every thread sleeps.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            WakeOne();
+        }
     }
 
     public void OnTaskDone()
@@ -44,8 +63,7 @@ internal sealed class CpuLane : ILane, IDisposable
 
     public void CancelPending(CancellationToken token)
     {
-        // The semaphore keeps counts for the items taken here; a thread that wakes for one finds the queue
-        // empty and simply waits again.
+        // A thread that wakes for one of these finds the queue empty and simply sleeps again.
         while (_queue.TryDequeue(out var item))
         {
             item.TryCancelPending(token);
@@ -55,25 +73,25 @@ internal sealed class CpuLane : ILane, IDisposable
     public void Stop()
     {
         _stopping = true;
-        _signal.Release(_threads.Length);
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
     }
 
-    /// <summary>Frees the semaphore once every lane thread has left its loop.</summary>
+    /// <summary>Waits until every lane thread has left its loop.</summary>
     public void Dispose()
     {
         foreach (var thread in _threads)
         {
             thread.Join();
         }
-
-        _signal.Dispose();
     }
 
     private void Loop()
     {
         while (true)
         {
-            _signal.Wait();
             if (_queue.TryDequeue(out var item))
             {
                 item.Execute();
@@ -81,6 +99,57 @@ internal sealed class CpuLane : ILane, IDisposable
             else if (_stopping)
             {
                 return;
+            }
+            else if (!SpinForWork())
+            {
+                Sleep();
+            }
+        }
+    }
+
+    /// <summary>Spins until work is queued or spinning would start to yield the core; true if there is work (or a stop).</summary>
+    private bool SpinForWork()
+    {
+        var spinner = default(SpinWait);
+        while (!spinner.NextSpinWillYield)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            if (!_queue.IsEmpty || _stopping)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Sleep()
+    {
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _sleeping);
+            while (_wakes == 0 && _queue.IsEmpty && !_stopping)
+            {
+                Monitor.Wait(_gate);
+            }
+
+            if (_wakes > 0)
+            {
+                _wakes--;
+            }
+
+            _sleeping--;
+        }
+    }
+
+    private void WakeOne()
+    {
+        lock (_gate)
+        {
+            if (_sleeping > _wakes)
+            {
+                _wakes++;
+                Monitor.Pulse(_gate);
             }
         }
     }
