@@ -46,15 +46,29 @@ if (Runs("balanced"))
 {
     var balanced = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var balancedJobs = balanced.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 32)).ToArray();
+    // Two more variants, no target, to show where the difference lies: each pipeline with the other's split of
+    // threads (Dataflow's hash block on threads of its own, as the CPU lane; Spindle's hash stage on the pool).
+    using var dedicated = new DedicatedThreadsScheduler(cores);
     var (b, bCpu) = await Measure(rounds, warmup, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
         ["spindle"] = () => Variants.SpindleFilesAsync(balancedJobs, cores),
+        ["dataflow-threads"] = () => Variants.DataflowFilesAsync(balancedJobs, cores, dedicated),
+        ["spindle-pool"] = () => Variants.SpindleFilesAsync(balancedJobs, cores, hashOnPool: true),
     });
     rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+    rows.Add(Row(
+        $"the same, Dataflow's hash block on {cores} threads of its own, as the CPU lane (no target)",
+        balancedJobs.Length,
+        new() { ["serial"] = b["serial"], ["dataflow"] = b["dataflow-threads"], ["spindle"] = b["spindle"] }));
+    rows.Add(Row(
+        "the same, Spindle's hash stage on the I/O lane, the pool, as Dataflow's (no target)",
+        balancedJobs.Length,
+        new() { ["serial"] = b["serial"], ["dataflow"] = b["dataflow"], ["spindle"] = b["spindle-pool"] }));
 
     cpuNotes.Add(CpuNote("hash ×32", bCpu));
+    cpuNotes.Add(string.Create(CultureInfo.InvariantCulture, $"Dataflow's hash on threads of its own {bCpu["dataflow-threads"]:0} ms; Spindle's hash on the pool {bCpu["spindle-pool"]:0} ms"));
     balanced.Delete(recursive: true);
 }
 
@@ -152,13 +166,15 @@ section.AppendLine()
     .AppendLine("the same thread instead of a hop through the pool, and an I/O-lane task the loop submits from a pool thread starts")
     .AppendLine("there, as a Dataflow block starts its delegate. A writer into a full buffer waits until it is down to half instead of")
     .AppendLine("being woken for each item taken, and `RunAsync()` without a sink drops the results at the last stage (the Dataflow")
-    .AppendLine("variant likewise ends in an `ActionBlock`). The file rows are bound by the 2 cores (CPU time per run is about twice")
-    .AppendLine("the wall time), so their ratio follows the CPU each variant spends: the hashing itself, the file system calls, and the")
-    .AppendLine("thread switches between the pool's threads (the file I/O) and, for Spindle, the CPU lane's own threads (the hashing),")
-    .AppendLine("where Dataflow runs both on the pool's. The row without hashing shows where the file rows' difference lies: in the")
-    .AppendLine("I/O stages and the hand-offs around them, not in the hashing (a one-off `perf` profile, not part of this command, found the same hashing time in")
-    .AppendLine("both and Spindle's extra CPU spread over the kernel's file and scheduler paths, the runtime and its own stage code, none")
-    .AppendLine("of it one hot spot). The trivial-stages row measures what moving one item costs. On worker processes")
+    .AppendLine("variant likewise ends in an `ActionBlock`). A run takes the idle executor the run before it left (as Dataflow's runs")
+    .AppendLine("share the pool) rather than starting threads of its own. The file rows are bound by the 2 cores (CPU time per run is")
+    .AppendLine("about twice the wall time), so their ratio follows the CPU each variant spends: the hashing itself, the file system")
+    .AppendLine("calls, and the hand-offs between threads. Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
+    .AppendLine("pool's; the two rows after the first swap that split (Dataflow's hash block on threads of its own, Spindle's hash stage")
+    .AppendLine("on the pool), and neither accounts for the whole difference. The row without hashing shows where it lies: in the I/O")
+    .AppendLine("stages and the hand-offs around them, not in the hashing (one-off `perf` profiles, not part of this command, found the")
+    .AppendLine("same hashing time in both, and Spindle's extra CPU on the pool's threads: its I/O stages' loops and batch tasks, about")
+    .AppendLine("twice the CPU of Dataflow's block code, and the kernel's file and scheduler paths). The trivial-stages row measures what moving one item costs. On worker processes")
     .AppendLine("every item crosses the process boundary alone (16 KiB in, a digest out, each serialized), and the read and write")
     .AppendLine("stages share the 2 cores with the workers; two items per worker keep each worker busy while a result travels back. The")
     .AppendLine("machine is shared: other work on its cores slows every variant, and single rounds of the same variant can differ by")
@@ -223,7 +239,7 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
 
     foreach (var (name, list) in times)
     {
-        Console.WriteLine($"  {name,-9} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
+        Console.WriteLine($"  {name,-16} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
     }
 
     return (times.ToDictionary(p => p.Key, p => Median(p.Value)), cpu.ToDictionary(p => p.Key, p => Median(p.Value)));

@@ -20,14 +20,14 @@ public static class Variants
         }
     }
 
-    public static async Task DataflowFilesAsync(IReadOnlyList<FileJob> jobs, int cpuParallelism)
+    public static async Task DataflowFilesAsync(IReadOnlyList<FileJob> jobs, int cpuParallelism, TaskScheduler? hashScheduler = null)
     {
         var read = new TransformBlock<FileJob, Chunk>(
             job => Workload.ReadAsync(job, CancellationToken.None),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = IoParallelism, BoundedCapacity = Buffer });
         var hash = new TransformBlock<Chunk, Digest>(
             Workload.Hash,
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = cpuParallelism, BoundedCapacity = Buffer });
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = cpuParallelism, BoundedCapacity = Buffer, TaskScheduler = hashScheduler ?? TaskScheduler.Default });
         // The last block is an ActionBlock, as Dataflow code writes a stage whose results nobody reads (the Spindle
         // variant's RunAsync() likewise drops them); a TransformBlock would need a draining block behind it.
         var write = new ActionBlock<Digest>(
@@ -47,11 +47,12 @@ public static class Variants
     }
 
     /// <summary>The Spindle pipeline; <paramref name="cpuParallelism"/> null takes the stage's default (on worker processes, two items per worker).</summary>
-    public static async Task SpindleFilesAsync(IReadOnlyList<FileJob> jobs, int? cpuParallelism, Executor? cpuExecutor = null)
+    public static async Task SpindleFilesAsync(IReadOnlyList<FileJob> jobs, int? cpuParallelism, Executor? cpuExecutor = null, bool hashOnPool = false)
     {
+        var hash = new StageOptions { Parallelism = cpuParallelism, On = cpuExecutor };
         await Pipeline.From(jobs, new PipelineOptions { Name = "bench-files", BufferCapacity = Buffer })
             .Then("read", Workload.ReadAsync, new StageOptions { Parallelism = IoParallelism })
-            .Then("hash", Workload.Hash, new StageOptions { Parallelism = cpuParallelism, On = cpuExecutor }.OnCpu())
+            .Then("hash", Workload.Hash, hashOnPool ? hash.OnIo() : hash.OnCpu())
             .Then("write", Workload.WriteAsync, new StageOptions { Parallelism = IoParallelism })
             .RunAsync();
     }
