@@ -10,7 +10,8 @@ namespace Spindle.Threads;
 /// An idle thread spins a little, then sleeps until work is queued; an enqueue takes no lock unless a thread sleeps.
 /// The lane used to count its queue with a <see cref="SemaphoreSlim"/>, whose every release takes a lock and whose
 /// wait spins 140 rounds, most of them <c>sched_yield</c> calls that, with more runnable threads than cores, trade the
-/// core with another thread. Without it, <c>Submit</c> of trivial work costs about a fifth less per task on 2 cores.
+/// core with another thread. Without it, <c>Submit</c> of trivial work took about a fifth less per task in a one-off
+/// A/B check on 2 cores (docs/benchmarks.md, section Thread executor, has the reproducible figures).
 /// </remarks>
 internal sealed class CpuLane : ILane, IDisposable
 {
