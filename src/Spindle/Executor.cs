@@ -22,6 +22,10 @@ public abstract partial class Executor : IAsyncDisposable
     private int _outstanding = 1;
     private volatile bool _shutdownRequested;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Set by whoever waits for the executor to go idle (a pipeline putting its executor back); completed when the
+    // outstanding count comes back down to the executor's own reference.
+    private TaskCompletionSource? _idleWaiter;
     private EventHandler<ExecutorProgress>? _progressChanged;
 
     private protected Executor(string name)
@@ -87,6 +91,22 @@ public abstract partial class Executor : IAsyncDisposable
 
     /// <summary>Whether the executor is live and no task it accepted is still outstanding.</summary>
     internal bool IsIdle => !_shutdownRequested && Volatile.Read(ref _outstanding) == 1;
+
+    /// <summary>Completes when no accepted task is outstanding (at once if none is); for one waiter at a time.</summary>
+    internal Task WhenIdleAsync()
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The exchange, then the count; a task's end changes the count, then reads the waiter. With a full fence in
+        // each, one of the two sees the other, so the waiter cannot miss the last task's end.
+        Interlocked.Exchange(ref _idleWaiter, waiter);
+        if (Volatile.Read(ref _outstanding) == 1)
+        {
+            waiter.TrySetResult();
+        }
+
+        return waiter.Task;
+    }
 
     /// <summary>The number of tasks Map keeps in flight when MapOptions.MaxInFlight is not set.</summary>
     private protected abstract int DefaultMaxInFlight { get; }
@@ -155,9 +175,14 @@ public abstract partial class Executor : IAsyncDisposable
     /// <summary>Counts an accepted task as ended.</summary>
     private protected void ReleaseOutstanding()
     {
-        if (Interlocked.Decrement(ref _outstanding) == 0)
+        var left = Interlocked.Decrement(ref _outstanding);
+        if (left == 0)
         {
             _drained.TrySetResult();
+        }
+        else if (left == 1)
+        {
+            Volatile.Read(ref _idleWaiter)?.TrySetResult();
         }
     }
 

@@ -15,6 +15,9 @@ namespace Spindle.Pipelines;
 /// </remarks>
 internal sealed class IdleExecutorShelf
 {
+    // How long a run's executor may take to count its last tasks as ended once the run has their results.
+    private static readonly TimeSpan s_finishingTasks = TimeSpan.FromMilliseconds(100);
+
     private Executor? _idle;
 
     /// <summary>The shelf every pipeline run uses.</summary>
@@ -25,8 +28,27 @@ internal sealed class IdleExecutorShelf
         Interlocked.Exchange(ref _idle, null) ?? Executor.Threads(new ThreadExecutorOptions { Name = "pipeline" });
 
     /// <summary>Keeps <paramref name="executor"/> for the next run if it is idle and the shelf is empty; shuts it down otherwise.</summary>
-    public Task PutBackAsync(Executor executor) =>
-        executor.IsIdle && Interlocked.CompareExchange(ref _idle, executor, null) is null
-            ? Task.CompletedTask
-            : executor.ShutdownAsync();
+    public async Task PutBackAsync(Executor executor)
+    {
+        if (!executor.IsIdle)
+        {
+            // A task's result reaches the run a moment before the task's own bookkeeping ends on the executor's
+            // thread (the run may even go on inline, on that thread): wait for that moment, not for work still running.
+            try
+            {
+                await executor.WhenIdleAsync().WaitAsync(s_finishingTasks);
+            }
+            catch (TimeoutException)
+            {
+                // Work that outlives its run; the shutdown below waits for it.
+            }
+        }
+
+        if (executor.IsIdle && Interlocked.CompareExchange(ref _idle, executor, null) is null)
+        {
+            return;
+        }
+
+        await executor.ShutdownAsync();
+    }
 }

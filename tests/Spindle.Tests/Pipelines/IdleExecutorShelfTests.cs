@@ -48,7 +48,8 @@ public sealed class IdleExecutorShelfTests
 
         var putBack = shelf.PutBackAsync(busy);
 
-        Assert.True(busy.IsShutdown);
+        // After a short grace for finishing tasks, the put-back shuts the executor down, which waits for the work.
+        await TestWait.UntilAsync(() => busy.IsShutdown, "the put-back shuts the busy executor down");
         Assert.False(putBack.IsCompleted);
         gate.Set();
         await putBack;
@@ -56,6 +57,23 @@ public sealed class IdleExecutorShelfTests
         var next = shelf.Take();
         Assert.NotSame(busy, next);
         await next.ShutdownAsync();
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task WhenIdle_CompletesOnceTheLastOutstandingTaskEnds()
+    {
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 2 });
+        await executor.WhenIdleAsync();
+        using var gate = new ManualResetEventSlim();
+        var held = executor.Submit(static (ManualResetEventSlim g) => g.Wait(TimeSpan.FromSeconds(50)), gate);
+
+        var idle = executor.WhenIdleAsync();
+
+        Assert.False(idle.IsCompleted);
+        gate.Set();
+        await idle;
+        Assert.True(await held);
+        Assert.True(executor.IsIdle);
     }
 
     [Fact(Timeout = TestWait.Hard)]
