@@ -40,6 +40,7 @@ var cores = Environment.ProcessorCount;
 var loadBefore = LoadAverage();
 var rows = new List<string>();
 var cpuNotes = new List<string>();
+var boundNote = string.Empty;
 
 // 1. Three in-process stages, I/O around a moderate CPU stage: Spindle against TPL Dataflow, same parallelism and buffers.
 if (Runs("balanced"))
@@ -68,6 +69,8 @@ if (Runs("balanced"))
         new() { ["serial"] = b["serial"], ["dataflow"] = b["dataflow"], ["spindle"] = b["spindle-pool"] }));
 
     cpuNotes.Add(CpuNote("hash ×32", bCpu));
+    boundNote = string.Create(CultureInfo.InvariantCulture,
+        $" In this run the serial ×32 loop took {b["serial"]:0} ms for {bCpu["serial"]:0} ms of CPU, and Spindle's ×32 pipeline used {bCpu["spindle"] / b["spindle"]:0.0} of the {cores} cores.");
     cpuNotes.Add(string.Create(CultureInfo.InvariantCulture, $"Dataflow's hash on threads of its own {bCpu["dataflow-threads"]:0} ms; Spindle's hash on the pool {bCpu["spindle-pool"]:0} ms"));
     balanced.Delete(recursive: true);
 }
@@ -167,9 +170,11 @@ section.AppendLine()
     .AppendLine("there, as a Dataflow block starts its delegate. A writer into a full buffer waits until it is down to half instead of")
     .AppendLine("being woken for each item taken, and `RunAsync()` without a sink drops the results at the last stage (the Dataflow")
     .AppendLine("variant likewise ends in an `ActionBlock`). A run takes the idle executor the run before it left (as Dataflow's runs")
-    .AppendLine("share the pool) rather than starting threads of its own. The file rows are bound by the 2 cores (CPU time per run is")
-    .AppendLine("about twice the wall time), so their ratio follows the CPU each variant spends: the hashing itself, the file system")
-    .AppendLine("calls, and the hand-offs between threads. Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
+    .AppendLine("share the pool) rather than starting threads of its own. While the disk answers quickly, the file rows are bound by the")
+    .AppendLine("2 cores (CPU time per run about twice the wall time), and their ratio follows the CPU each variant spends: the hashing")
+    .AppendLine("itself, the file system calls, and the hand-offs between threads. When the disk is slow, the serial loop's wall time")
+    .AppendLine("grows well past its CPU time, and waiting on the disk decides the ratio instead; on this shared machine the disk's")
+    .AppendLine(CultureInfo.InvariantCulture, $"speed changes from one hour to the next.{boundNote} Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
     .AppendLine("pool's; the two rows after the first swap that split (Dataflow's hash block on threads of its own, Spindle's hash stage")
     .AppendLine("on the pool). In the runs so far a swap moved the ratio by a few hundredths either way, about as much as the noise between")
     .AppendLine("runs, and Spindle's CPU per run stayed above Dataflow's on both splits (the CPU times below). The row without hashing")
