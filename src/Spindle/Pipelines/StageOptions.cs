@@ -49,8 +49,8 @@ public sealed record StageOptions
     /// <remarks>
     /// On worker processes every item crosses the process boundary and back: with one item per worker, each worker
     /// idles while its result travels back and the next item travels out. A second item per worker waits in its
-    /// queue meanwhile (measured in docs/benchmarks.md, section Pipelines: 1.74x over serial on 2 workers with one
-    /// per worker, 1.90x with two).
+    /// queue meanwhile (a one-off check on 2 workers: 1.74x over serial with one per worker, 1.90x with two;
+    /// docs/benchmarks.md, section Pipelines, has the current figure).
     /// </remarks>
     internal int ParallelismOn(Executor executor) =>
         Parallelism ?? (executor is Processes.ProcessExecutor processes ? 2 * processes.MaxWorkers : Environment.ProcessorCount);
