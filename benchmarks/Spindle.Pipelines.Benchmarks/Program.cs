@@ -41,6 +41,7 @@ var loadBefore = LoadAverage();
 var rows = new List<string>();
 var cpuNotes = new List<string>();
 var boundNote = string.Empty;
+var splitNote = string.Empty;
 
 // 1. Three in-process stages, I/O around a moderate CPU stage: Spindle against TPL Dataflow, same parallelism and buffers.
 if (Runs("balanced"))
@@ -71,6 +72,8 @@ if (Runs("balanced"))
     cpuNotes.Add(CpuNote("hash ×32", bCpu));
     boundNote = string.Create(CultureInfo.InvariantCulture,
         $" In this run the serial ×32 loop took {b["serial"]:0} ms for {bCpu["serial"]:0} ms of CPU, and Spindle's ×32 pipeline used {bCpu["spindle"] / b["spindle"]:0.0} of the {cores} cores.");
+    splitNote = string.Create(CultureInfo.InvariantCulture,
+        $" In this run the swaps put the ratio at {b["dataflow-threads"] / b["spindle"]:0.00} and {b["dataflow"] / b["spindle-pool"]:0.00}, and Spindle's CPU per run was {AboveOrBelow(bCpu["spindle"], bCpu["dataflow-threads"])} Dataflow's with the CPU lane against dedicated threads and {AboveOrBelow(bCpu["spindle-pool"], bCpu["dataflow"])} it with both on the pool (the CPU times below).");
     cpuNotes.Add(string.Create(CultureInfo.InvariantCulture, $"Dataflow's hash on threads of its own {bCpu["dataflow-threads"]:0} ms; Spindle's hash on the pool {bCpu["spindle-pool"]:0} ms"));
     balanced.Delete(recursive: true);
 }
@@ -176,9 +179,7 @@ section.AppendLine()
     .AppendLine("grows well past its CPU time, and waiting on the disk decides the ratio instead; on this shared machine the disk's")
     .AppendLine(CultureInfo.InvariantCulture, $"speed changes from one hour to the next.{boundNote} Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
     .AppendLine("pool's; the two rows after the first swap that split (Dataflow's hash block on threads of its own, Spindle's hash stage")
-    .AppendLine("on the pool). In the runs so far a swap moved the ratio by a few hundredths either way, about as much as the noise between")
-    .AppendLine("runs, and Spindle's CPU per run stayed above Dataflow's on both splits (the CPU times below). The row without hashing")
-    .AppendLine("shows where the difference lies: in the I/O")
+    .AppendLine(CultureInfo.InvariantCulture, $"on the pool).{splitNote} The row without hashing shows where the difference lies: in the I/O")
     .AppendLine("stages and the hand-offs around them, not in the hashing (one-off `perf` profiles, not part of this command, found the")
     .AppendLine("same hashing time in both, and Spindle's extra CPU on the pool's threads: its I/O stages' loops and batch tasks, about")
     .AppendLine("twice the CPU of Dataflow's block code, and the kernel's file and scheduler paths). The trivial-stages row measures what moving one item costs. On worker processes")
@@ -196,6 +197,8 @@ if (docsPath is not null)
 }
 
 return 0;
+
+static string AboveOrBelow(double value, double baseline) => value > baseline ? "above" : value < baseline ? "below" : "equal to";
 
 // A serial loop over trivial work has no pipeline to speak of; its speedup would say nothing.
 static string Row(string name, int items, Dictionary<string, double> ms, bool serialIsTrivial = false) =>

@@ -17,7 +17,7 @@ internal sealed class CpuLane : ILane, IDisposable
 {
     // How long an idle thread looks for work before it sleeps: SpinWait's first ten rounds spin (a few microseconds),
     // the next ten yield the core. Spinning less made Map, whose next batch comes a moment after the last, wake
-    // sleeping threads for most batches (about twice its time per item); SemaphoreSlim spins 140 rounds.
+    // sleeping threads for most batches (about twice its time per item).
     private const int SpinRounds = 20;
 
     private readonly ConcurrentQueue<ThreadWorkItem> _queue = new();
