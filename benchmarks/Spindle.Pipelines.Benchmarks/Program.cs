@@ -8,9 +8,10 @@ using Spindle.Pipelines.Benchmarks;
 // process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
 //   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--warmup N] [--only ROW] [--write-docs docs/benchmarks.md]
 // ROW is one of balanced, io, heavy, processes, tiny (for quick iterations; --write-docs needs every row).
-// Every variant first runs --warmup times (30 unless told), untimed: .NET's tiered JIT optimises a method after its
-// 30th call, and code that runs once per pipeline run (setting up stages, buffers, executors) reaches that only at the
-// 30th run, so fewer warm-up rounds time the JIT at work rather than the pipelines.
+// Every variant first runs at least --warmup times (30 unless told), untimed, and on until a round spends under 1% of
+// its time JIT-compiling: .NET's tiered JIT optimises a method only after its 30th call (in two steps with dynamic
+// PGO), and code that runs once per pipeline run (setting up stages, buffers, executors) reaches that only after as many
+// runs, so fewer warm-up rounds time the JIT at work rather than the pipelines.
 string[] rowNames = ["balanced", "io", "heavy", "processes", "tiny"];
 var rounds = 9;
 var warmup = 30;
@@ -51,7 +52,7 @@ if (Runs("balanced"))
     // Two more variants, no target, to show where the difference lies: each pipeline with the other's split of
     // threads (Dataflow's hash block on threads of its own, as the CPU lane; Spindle's hash stage on the pool).
     using var dedicated = new DedicatedThreadsScheduler(cores);
-    var (b, bCpu) = await Measure(rounds, warmup, new()
+    var (b, bCpu) = await Measure("hash ×32", rounds, warmup, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
@@ -84,7 +85,7 @@ if (Runs("io"))
 {
     var io = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var ioJobs = io.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 0)).ToArray();
-    var (o, oCpu) = await Measure(rounds, warmup, new()
+    var (o, oCpu) = await Measure("no hashing", rounds, warmup, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(ioJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(ioJobs, cores),
@@ -102,7 +103,7 @@ if (Runs("heavy") || Runs("processes"))
     var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
     if (Runs("heavy"))
     {
-        var (h, hCpu) = await Measure(rounds, warmup, new()
+        var (h, hCpu) = await Measure("hash ×300", rounds, warmup, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
@@ -118,7 +119,7 @@ if (Runs("heavy") || Runs("processes"))
     if (Runs("processes"))
     {
         await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
-        var (p, _) = await Measure(rounds, warmup, new()
+        var (p, _) = await Measure("processes", rounds, warmup, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, null, processes),
@@ -133,7 +134,7 @@ if (Runs("heavy") || Runs("processes"))
 if (Runs("tiny"))
 {
     const int TinyItems = 200_000;
-    var (t, tCpu) = await Measure(rounds, warmup, new()
+    var (t, tCpu) = await Measure("trivial stages", rounds, warmup, new()
     {
         ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
         ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
@@ -150,7 +151,7 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --rounds {rounds} --warmup {warmup} --write-docs docs/benchmarks.md")
     .AppendLine("```")
     .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after {warmup} untimed warm-up rounds (the tiered JIT optimises a method after its 30th call), medians: a serial loop, TPL Dataflow")
+    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after at least {warmup} untimed warm-up rounds, continued until a round spent under 1% of its time JIT-compiling (the tiered JIT optimises a method only after its 30th call; {string.Join("; ", JitNotes)}), medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, the file pipelines' write stage an `ActionBlock`, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
     .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the first warm-up round starts them), and the stage's default parallelism there (two items per worker).")
@@ -213,25 +214,40 @@ static string ProcessRow(string name, int items, Dictionary<string, double> ms) 
 static string CpuNote(string name, Dictionary<string, double> cpu) =>
     string.Create(CultureInfo.InvariantCulture, $"{name} {cpu["dataflow"]:0} / {cpu["spindle"]:0} ms");
 
-static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(int rounds, int warmup, Dictionary<string, Func<Task>> variants)
+static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(string label, int rounds, int warmup, Dictionary<string, Func<Task>> variants)
 {
     // Untimed runs first, interleaved, until the JIT has optimised what every variant runs (see the top of this file).
+    // With dynamic PGO a method is optimised in two steps (instrumented after its 30th call, optimised some 30 calls
+    // later), so code that runs once per pipeline run is still being compiled long after the 30th run: the warm-up
+    // goes on past --warmup rounds until a whole round spends under 1% of its time compiling, for at most 10x as many.
     var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-    for (var round = 0; round < warmup; round++)
+    var warmed = 0;
+    while (true)
     {
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+        var roundClock = Stopwatch.StartNew();
         foreach (var variant in variants.Values)
         {
             await variant();
         }
+
+        warmed++;
+        var jitShare = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore) / roundClock.Elapsed;
+        if (warmed >= warmup && (jitShare < 0.01 || warmed >= 10 * warmup))
+        {
+            break;
+        }
     }
 
-    Console.WriteLine($"  warm-up: {warmup} rounds, {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods JIT-compiled");
+    Console.WriteLine($"  warm-up: {warmed} rounds, {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods JIT-compiled");
 
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
 
     // CPU time of this process per variant, printed beside the wall times: on a shared machine it says what a
     // variant costs, where wall time also says how much of the machine it got.
     var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+    var jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
+    var timedClock = Stopwatch.StartNew();
     for (var round = 0; round < rounds; round++)
     {
         // The order rotates so that no variant always runs first.
@@ -247,6 +263,9 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
         }
     }
 
+    var timedJitShare = (System.Runtime.JitInfo.GetCompilationTime() - jitAtStart) / timedClock.Elapsed;
+    JitNotes.Add(string.Create(CultureInfo.InvariantCulture, $"{label} {warmed} warm-up rounds, {timedJitShare:0.0%} compiling in the timed rounds"));
+    Console.WriteLine($"  timed rounds: {timedJitShare:P1} of their time JIT-compiling");
     foreach (var (name, list) in times)
     {
         Console.WriteLine($"  {name,-16} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
@@ -279,4 +298,10 @@ static void WriteSection(string path, string section)
     }
 
     File.WriteAllText(path, text);
+}
+
+/// <summary>What the JIT did around each row's measurement, for the prose: warm-up rounds run, and its share of the timed rounds.</summary>
+internal partial class Program
+{
+    private static readonly List<string> JitNotes = [];
 }
