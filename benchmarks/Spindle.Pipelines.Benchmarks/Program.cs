@@ -75,6 +75,12 @@ if (Runs("balanced"))
         $" In this run the serial ×32 loop took {b["serial"]:0} ms for {bCpu["serial"]:0} ms of CPU, and Spindle's ×32 pipeline used {bCpu["spindle"] / b["spindle"]:0.0} of the {cores} cores.");
     splitNote = string.Create(CultureInfo.InvariantCulture,
         $" In this run the swaps put the ratio at {b["dataflow-threads"] / b["spindle"]:0.00} and {b["dataflow"] / b["spindle-pool"]:0.00}, and Spindle's CPU per run was {AboveOrBelow(bCpu["spindle"], bCpu["dataflow-threads"])} Dataflow's with the CPU lane against dedicated threads and {AboveOrBelow(bCpu["spindle-pool"], bCpu["dataflow"])} it with both on the pool (the CPU times below).");
+    if (LaneCpu.GetValueOrDefault("hash ×32/spindle") is > 0 and var laneMs)
+    {
+        splitNote += string.Create(CultureInfo.InvariantCulture,
+            $" Of Spindle's {bCpu["spindle"]:0} ms of CPU per ×32 run, its CPU lane's threads (the hashing, with that stage's batch tasks) used {laneMs:0} ms and the pool's threads (the I/O stages and the hand-offs to them) {bCpu["spindle"] - laneMs:0} ms; Dataflow's whole run, hashing included, used {bCpu["dataflow"]:0} ms, so its work besides hashing took {bCpu["dataflow"] - laneMs:0} ms if its hashing cost what Spindle's lane did.");
+    }
+
     cpuNotes.Add(string.Create(CultureInfo.InvariantCulture, $"Dataflow's hash on threads of its own {bCpu["dataflow-threads"]:0} ms; Spindle's hash on the pool {bCpu["spindle-pool"]:0} ms"));
     balanced.Delete(recursive: true);
 }
@@ -246,6 +252,7 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
     // CPU time of this process per variant, printed beside the wall times: on a shared machine it says what a
     // variant costs, where wall time also says how much of the machine it got.
     var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+    var lane = variants.Keys.ToDictionary(k => k, _ => new List<double>());
     var jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
     var timedClock = Stopwatch.StartNew();
     for (var round = 0; round < rounds; round++)
@@ -255,11 +262,13 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
         var shift = round % order.Length;
         foreach (var name in order.Skip(shift).Concat(order.Take(shift)))
         {
+            var laneBefore = CpuLaneMilliseconds();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await variants[name]();
             times[name].Add(clock.Elapsed.TotalMilliseconds);
             cpu[name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
+            lane[name].Add(CpuLaneMilliseconds() - laneBefore);
         }
     }
 
@@ -271,7 +280,40 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
         Console.WriteLine($"  {name,-16} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
     }
 
+    foreach (var (name, list) in lane)
+    {
+        LaneCpu[$"{label}/{name}"] = Median(list);
+    }
+
     return (times.ToDictionary(p => p.Key, p => Median(p.Value)), cpu.ToDictionary(p => p.Key, p => Median(p.Value)));
+}
+
+// CPU time so far of the threads of a pipeline run's own executor's CPU lane ("pipeline cpu N"), in ms; 0 where
+// /proc has no per-thread figures. The rest of a run's CPU is the pool's threads (the I/O stages and their hand-offs).
+static double CpuLaneMilliseconds()
+{
+    if (!Directory.Exists("/proc/self/task"))
+    {
+        return 0;
+    }
+
+    long nanoseconds = 0;
+    foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
+    {
+        try
+        {
+            if (File.ReadAllText(Path.Combine(thread, "comm")).StartsWith("pipeline cpu", StringComparison.Ordinal))
+            {
+                nanoseconds += long.Parse(File.ReadAllText(Path.Combine(thread, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException)
+        {
+            // The thread ended between listing and reading.
+        }
+    }
+
+    return nanoseconds / 1e6;
 }
 
 static string LoadAverage() =>
@@ -304,4 +346,7 @@ static void WriteSection(string path, string section)
 internal partial class Program
 {
     private static readonly List<string> JitNotes = [];
+
+    /// <summary>Median CPU per run of Spindle's CPU-lane threads, by "row/variant".</summary>
+    private static readonly Dictionary<string, double> LaneCpu = [];
 }
