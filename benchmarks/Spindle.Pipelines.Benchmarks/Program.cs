@@ -8,8 +8,8 @@ using Spindle.Pipelines.Benchmarks;
 // process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
 //   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--warmup N] [--only ROW] [--write-docs docs/benchmarks.md]
 // ROW is one of balanced, io, heavy, processes, tiny (for quick iterations; --write-docs needs every row).
-// Every variant first runs at least --warmup times (30 unless told), untimed, and on until a round spends under 1% of
-// its time JIT-compiling: .NET's tiered JIT optimises a method only after its 30th call (in two steps with dynamic
+// Every variant first runs at least --warmup times (30 unless told), untimed, and on until three rounds in a row each spend under
+// 0.5% of their time JIT-compiling: .NET's tiered JIT optimises a method only after its 30th call (in two steps with dynamic
 // PGO), and code that runs once per pipeline run (setting up stages, buffers, executors) reaches that only after as many
 // runs, so fewer warm-up rounds time the JIT at work rather than the pipelines.
 string[] rowNames = ["balanced", "io", "heavy", "processes", "tiny"];
@@ -157,7 +157,7 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --rounds {rounds} --warmup {warmup} --write-docs docs/benchmarks.md")
     .AppendLine("```")
     .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after at least {warmup} untimed warm-up rounds, continued until a round spent under 1% of its time JIT-compiling (the tiered JIT optimises a method only after its 30th call; {string.Join("; ", JitNotes)}), medians: a serial loop, TPL Dataflow")
+    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after at least {warmup} untimed warm-up rounds, continued until three rounds in a row each spent under 0.5% of their time JIT-compiling (the tiered JIT optimises a method only after its 30th call; {string.Join("; ", JitNotes)}), medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, the file pipelines' write stage an `ActionBlock`, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
     .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the first warm-up round starts them), and the stage's default parallelism there (two items per worker).")
@@ -222,42 +222,18 @@ static string CpuNote(string name, Dictionary<string, double> cpu) =>
 
 static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(string label, int rounds, int warmup, Dictionary<string, Func<Task>> variants)
 {
-    // Untimed runs first, interleaved, until the JIT has optimised what every variant runs (see the top of this file).
-    // With dynamic PGO a method is optimised in two steps (instrumented after its 30th call, optimised some 30 calls
-    // later), so code that runs once per pipeline run is still being compiled long after the 30th run: the warm-up
-    // goes on past --warmup rounds until a whole round spends under 1% of its time compiling, for at most 10x as many.
-    var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-    var warmed = 0;
-    while (true)
+    // Wall time, CPU time of this process (on a shared machine it says what a variant costs, where wall time also
+    // says how much of the machine it got) and CPU time of Spindle's CPU-lane threads, per variant and round.
+    var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+    var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+    var lane = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+
+    // One round: every variant once, the order rotated so that no variant always runs first. The warm-up rounds run
+    // this same code, measurements and all, so that the timed rounds find it compiled too.
+    async Task<double> RoundAsync(int round)
     {
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var roundClock = Stopwatch.StartNew();
-        foreach (var variant in variants.Values)
-        {
-            await variant();
-        }
-
-        warmed++;
-        var jitShare = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore) / roundClock.Elapsed;
-        if (warmed >= warmup && (jitShare < 0.01 || warmed >= 10 * warmup))
-        {
-            break;
-        }
-    }
-
-    Console.WriteLine($"  warm-up: {warmed} rounds, {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods JIT-compiled");
-
-    var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
-
-    // CPU time of this process per variant, printed beside the wall times: on a shared machine it says what a
-    // variant costs, where wall time also says how much of the machine it got.
-    var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
-    var lane = variants.Keys.ToDictionary(k => k, _ => new List<double>());
-    var jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
-    var timedClock = Stopwatch.StartNew();
-    for (var round = 0; round < rounds; round++)
-    {
-        // The order rotates so that no variant always runs first.
         var order = variants.Keys.ToArray();
         var shift = round % order.Length;
         foreach (var name in order.Skip(shift).Concat(order.Take(shift)))
@@ -270,6 +246,34 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
             cpu[name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             lane[name].Add(CpuLaneMilliseconds() - laneBefore);
         }
+
+        return (System.Runtime.JitInfo.GetCompilationTime() - jitBefore) / roundClock.Elapsed;
+    }
+
+    // Untimed rounds first, until the JIT has optimised what every variant runs (see the top of this file). With
+    // dynamic PGO a method is optimised in two steps (instrumented after its 30th call, optimised some 30 calls
+    // later), so code that runs once per pipeline run is still being compiled long after the 30th run: the warm-up
+    // goes on past --warmup rounds until three rounds in a row each spend under 0.5% of their time compiling, for at
+    // most 10x as many.
+    var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+    var warmed = 0;
+    var quietRounds = 0;
+    while (warmed < warmup || (quietRounds < 3 && warmed < 10 * warmup))
+    {
+        quietRounds = await RoundAsync(warmed++) < 0.005 ? quietRounds + 1 : 0;
+    }
+
+    Console.WriteLine($"  warm-up: {warmed} rounds, {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore} methods JIT-compiled");
+    foreach (var list in times.Values.Concat(cpu.Values).Concat(lane.Values))
+    {
+        list.Clear();
+    }
+
+    var jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
+    var timedClock = Stopwatch.StartNew();
+    for (var round = 0; round < rounds; round++)
+    {
+        await RoundAsync(round);
     }
 
     var timedJitShare = (System.Runtime.JitInfo.GetCompilationTime() - jitAtStart) / timedClock.Elapsed;
