@@ -346,9 +346,10 @@ static void WriteSection(string path, string section)
     File.WriteAllText(path, text);
 }
 
-/// <summary>What the JIT did around each row's measurement, for the prose: warm-up rounds run, and its share of the timed rounds.</summary>
+/// <summary>Figures gathered while measuring the rows, for the prose.</summary>
 internal partial class Program
 {
+    /// <summary>Per row: the warm-up rounds it ran, and the JIT's share of its timed rounds.</summary>
     private static readonly List<string> JitNotes = [];
 
     /// <summary>Median CPU per run of Spindle's CPU-lane threads, by "row/variant".</summary>
