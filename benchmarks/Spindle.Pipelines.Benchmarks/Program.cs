@@ -8,10 +8,10 @@ using Spindle.Pipelines.Benchmarks;
 // process, rounds interleaved so that machine noise hits every variant alike; reported as ratios of medians.
 //   dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- [--rounds N] [--warmup N] [--only ROW] [--write-docs docs/benchmarks.md]
 // ROW is one of balanced, io, heavy, processes, tiny (for quick iterations; --write-docs needs every row).
-// Every variant first runs at least --warmup times (30 unless told), untimed, and on until three rounds in a row each spend under
-// 0.5% of their time JIT-compiling: .NET's tiered JIT optimises a method only after its 30th call (in two steps with dynamic
-// PGO), and code that runs once per pipeline run (setting up stages, buffers, executors) reaches that only after as many
-// runs, so fewer warm-up rounds time the JIT at work rather than the pipelines.
+// Every variant first runs at least --warmup times (30 unless told), untimed, and on until three rounds in a row
+// each spend under 0.5% of their time JIT-compiling: .NET's tiered JIT optimises a method only after its 30th call
+// (in two steps with dynamic PGO), and code that runs once per pipeline run (setting up stages, buffers, executors)
+// reaches that only after as many runs, so fewer warm-up rounds time the JIT at work rather than the pipelines.
 string[] rowNames = ["balanced", "io", "heavy", "processes", "tiny"];
 var rounds = 9;
 var warmup = 30;
