@@ -41,6 +41,7 @@ var cores = Environment.ProcessorCount;
 var loadBefore = LoadAverage();
 var rows = new List<string>();
 var cpuNotes = new List<string>();
+var jitNotes = new List<string>();
 var boundNote = string.Empty;
 var splitNote = string.Empty;
 
@@ -52,7 +53,7 @@ if (Runs("balanced"))
     // Two more variants, no target, to show where the difference lies: each pipeline with the other's split of
     // threads (Dataflow's hash block on threads of its own, as the CPU lane; Spindle's hash stage on the pool).
     using var dedicated = new DedicatedThreadsScheduler(cores);
-    var (b, bCpu) = await Measure("hash ×32", rounds, warmup, new()
+    var (b, bCpu, bLane) = await Measure("hash ×32", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
@@ -75,7 +76,7 @@ if (Runs("balanced"))
         $" In this run the serial ×32 loop took {b["serial"]:0} ms for {bCpu["serial"]:0} ms of CPU, and Spindle's ×32 pipeline used {bCpu["spindle"] / b["spindle"]:0.0} of the {cores} cores.");
     splitNote = string.Create(CultureInfo.InvariantCulture,
         $" In this run the swaps put the ratio at {b["dataflow-threads"] / b["spindle"]:0.00} and {b["dataflow"] / b["spindle-pool"]:0.00}, and Spindle's CPU per run was {AboveOrBelow(bCpu["spindle"], bCpu["dataflow-threads"])} Dataflow's with the CPU lane against dedicated threads and {AboveOrBelow(bCpu["spindle-pool"], bCpu["dataflow"])} it with both on the pool (the CPU times below).");
-    if (LaneCpu.GetValueOrDefault("hash ×32/spindle") is > 0 and var laneMs)
+    if (bLane["spindle"] is > 0 and var laneMs)
     {
         splitNote += string.Create(CultureInfo.InvariantCulture,
             $" Of Spindle's {bCpu["spindle"]:0} ms of CPU per ×32 run, its CPU lane's threads (the hashing, with that stage's batch tasks) used {laneMs:0} ms and the pool's threads (the I/O stages and the hand-offs to them) {bCpu["spindle"] - laneMs:0} ms; Dataflow's whole run, hashing included, used {bCpu["dataflow"]:0} ms, so its work besides hashing took {bCpu["dataflow"] - laneMs:0} ms if its hashing cost what Spindle's lane did.");
@@ -91,7 +92,7 @@ if (Runs("io"))
 {
     var io = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var ioJobs = io.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 0)).ToArray();
-    var (o, oCpu) = await Measure("no hashing", rounds, warmup, new()
+    var (o, oCpu, _) = await Measure("no hashing", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(ioJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(ioJobs, cores),
@@ -109,7 +110,7 @@ if (Runs("heavy") || Runs("processes"))
     var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
     if (Runs("heavy"))
     {
-        var (h, hCpu) = await Measure("hash ×300", rounds, warmup, new()
+        var (h, hCpu, _) = await Measure("hash ×300", rounds, warmup, jitNotes, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
@@ -125,7 +126,7 @@ if (Runs("heavy") || Runs("processes"))
     if (Runs("processes"))
     {
         await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
-        var (p, _) = await Measure("processes", rounds, warmup, new()
+        var (p, _, _) = await Measure("processes", rounds, warmup, jitNotes, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, null, processes),
@@ -140,7 +141,7 @@ if (Runs("heavy") || Runs("processes"))
 if (Runs("tiny"))
 {
     const int TinyItems = 200_000;
-    var (t, tCpu) = await Measure("trivial stages", rounds, warmup, new()
+    var (t, tCpu, _) = await Measure("trivial stages", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
         ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
@@ -157,7 +158,7 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"dotnet run -c Release --project benchmarks/Spindle.Pipelines.Benchmarks -- --rounds {rounds} --warmup {warmup} --write-docs docs/benchmarks.md")
     .AppendLine("```")
     .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after at least {warmup} untimed warm-up rounds, continued until three rounds in a row each spent under 0.5% of their time JIT-compiling (the tiered JIT optimises a method only after its 30th call; {string.Join("; ", JitNotes)}), medians: a serial loop, TPL Dataflow")
+    .AppendLine(CultureInfo.InvariantCulture, $"One pipeline written three ways and run side by side in one process, {rounds} interleaved rounds after at least {warmup} untimed warm-up rounds, continued until three rounds in a row each spent under 0.5% of their time JIT-compiling (the tiered JIT optimises a method only after its 30th call; {string.Join("; ", jitNotes)}), medians: a serial loop, TPL Dataflow")
     .AppendLine(CultureInfo.InvariantCulture, $"(`TransformBlock`s, the file pipelines' write stage an `ActionBlock`, `BoundedCapacity` {Variants.Buffer}, `EnsureOrdered`) and a Spindle `Pipeline` on `Executor.Threads()` (buffers of {Variants.Buffer}, order kept).")
     .AppendLine(CultureInfo.InvariantCulture, $"Both parallel variants read and write {Variants.IoParallelism} files at once and hash on {cores} (the cores); Spindle's hash stage runs on the CPU lane, except in the")
     .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the first warm-up round starts them), and the stage's default parallelism there (two items per worker).")
@@ -220,10 +221,13 @@ static string ProcessRow(string name, int items, Dictionary<string, double> ms) 
 static string CpuNote(string name, Dictionary<string, double> cpu) =>
     string.Create(CultureInfo.InvariantCulture, $"{name} {cpu["dataflow"]:0} / {cpu["spindle"]:0} ms");
 
-static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu)> Measure(string label, int rounds, int warmup, Dictionary<string, Func<Task>> variants)
+// Medians per variant: wall time, CPU time of this process, and CPU time of Spindle's CPU-lane threads (0 where there
+// are none). Adds the row's warm-up rounds and the JIT's share of its timed rounds to jitNotes.
+static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu, Dictionary<string, double> Lane)> Measure(
+    string label, int rounds, int warmup, List<string> jitNotes, Dictionary<string, Func<Task>> variants)
 {
-    // Wall time, CPU time of this process (on a shared machine it says what a variant costs, where wall time also
-    // says how much of the machine it got) and CPU time of Spindle's CPU-lane threads, per variant and round.
+    // Per variant and round. On a shared machine CPU time says what a variant costs, where wall time also says how
+    // much of the machine it got.
     var times = variants.Keys.ToDictionary(k => k, _ => new List<double>());
     var cpu = variants.Keys.ToDictionary(k => k, _ => new List<double>());
     var lane = variants.Keys.ToDictionary(k => k, _ => new List<double>());
@@ -277,19 +281,15 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
     }
 
     var timedJitShare = (System.Runtime.JitInfo.GetCompilationTime() - jitAtStart) / timedClock.Elapsed;
-    JitNotes.Add(string.Create(CultureInfo.InvariantCulture, $"{label} {warmed} warm-up rounds, {timedJitShare:0.0%} compiling in the timed rounds"));
+    jitNotes.Add(string.Create(CultureInfo.InvariantCulture, $"{label} {warmed} warm-up rounds, {timedJitShare:0.0%} compiling in the timed rounds"));
     Console.WriteLine($"  timed rounds: {timedJitShare:P1} of their time JIT-compiling");
     foreach (var (name, list) in times)
     {
         Console.WriteLine($"  {name,-16} median {Median(list),6:0} ms: {string.Join(' ', list.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))} ms; CPU median {Median(cpu[name]):0} ms");
     }
 
-    foreach (var (name, list) in lane)
-    {
-        LaneCpu[$"{label}/{name}"] = Median(list);
-    }
-
-    return (times.ToDictionary(p => p.Key, p => Median(p.Value)), cpu.ToDictionary(p => p.Key, p => Median(p.Value)));
+    static Dictionary<string, double> Medians(Dictionary<string, List<double>> lists) => lists.ToDictionary(p => p.Key, p => Median(p.Value));
+    return (Medians(times), Medians(cpu), Medians(lane));
 }
 
 // CPU time so far of the threads of a pipeline run's own executor's CPU lane ("pipeline cpu N"), in ms; 0 where
@@ -344,14 +344,4 @@ static void WriteSection(string path, string section)
     }
 
     File.WriteAllText(path, text);
-}
-
-/// <summary>Figures gathered while measuring the rows, for the prose.</summary>
-internal partial class Program
-{
-    /// <summary>Per row: the warm-up rounds it ran, and the JIT's share of its timed rounds.</summary>
-    private static readonly List<string> JitNotes = [];
-
-    /// <summary>Median CPU per run of Spindle's CPU-lane threads, by "row/variant".</summary>
-    private static readonly Dictionary<string, double> LaneCpu = [];
 }
