@@ -28,6 +28,11 @@ internal sealed class StageBuffer<T>
     // stage never waits for a reader that only throws them away.
     private readonly bool _discard;
 
+    // The next stage's loops waiting for an item, oldest first, guarded by _lock; _takerCount is their number, read
+    // without the lock by writers. Each item written wakes one of them (see WaitForItemAsync).
+    private readonly Queue<TaskCompletionSource> _takers = new();
+    private int _takerCount;
+
     public StageBuffer(int capacity, bool singleWriter, bool discard = false)
     {
         _discard = discard;
@@ -45,6 +50,81 @@ internal sealed class StageBuffer<T>
     public ChannelReader<T> Reader { get; }
 
     public ChannelWriter<T> Writer { get; }
+
+    /// <summary>
+    /// For the loops of the stage that reads this buffer: a task that ends when an item may be there to take, or the
+    /// buffer has completed, or <paramref name="token"/> is cancelled (<see cref="WakeAllTakers"/>, registered once by
+    /// the stage, wakes every waiting loop then). Ends at once if an item is already there.
+    /// </summary>
+    /// <remarks>
+    /// Each item written wakes one waiting loop, on the thread pool: one hop per item that finds the stage idle. The
+    /// channel's own <c>WaitToReadAsync</c> wakes every waiter for each item; one waiter at a time, behind a gate,
+    /// costs a second hop per item, as the woken waiter hands the gate to the next, who only waits again.
+    /// </remarks>
+    public Task WaitForItemAsync(CancellationToken token)
+    {
+        if (_channel.Reader.Count > 0 || _completed || token.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        var taker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _takers.Enqueue(taker);
+            _takerCount = _takers.Count;
+        }
+
+        // Registered, then checked again: a writer that wrote before the registration saw no one waiting, and one
+        // after it sees the registration (a full fence on each side). Each late check wakes one waiter, so an item,
+        // the end of the buffer or a stop that a waiter missed still wakes someone, if not always this one.
+        Interlocked.MemoryBarrier();
+        if (_channel.Reader.Count > 0 || _completed || token.IsCancellationRequested)
+        {
+            WakeTaker();
+        }
+
+        return taker.Task;
+    }
+
+    /// <summary>Wakes every loop waiting in <see cref="WaitForItemAsync"/>: the buffer has completed, or the run is stopping.</summary>
+    public void WakeAllTakers()
+    {
+        TaskCompletionSource[] takers;
+        lock (_lock)
+        {
+            takers = [.. _takers];
+            _takers.Clear();
+            _takerCount = 0;
+        }
+
+        foreach (var taker in takers)
+        {
+            taker.TrySetResult();
+        }
+    }
+
+    /// <summary>After a successful write: wakes one waiting loop of the next stage, if any waits.</summary>
+    private void OnWritten()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _takerCount) != 0)
+        {
+            WakeTaker();
+        }
+    }
+
+    private void WakeTaker()
+    {
+        TaskCompletionSource? taker;
+        lock (_lock)
+        {
+            _takers.TryDequeue(out taker);
+            _takerCount = _takers.Count;
+        }
+
+        taker?.TrySetResult();
+    }
 
     /// <summary>After a successful read: wakes the waiting writers once the buffer is down to the low-water mark.</summary>
     private void OnRead()
@@ -101,11 +181,16 @@ internal sealed class StageBuffer<T>
 
             await RoomAsync().WaitAsync(token);
         }
+
+        OnWritten();
     }
 
-    private sealed class BufferReader(StageBuffer<T> buffer) : ChannelReader<T>
+    /// <summary>The buffer's reader; a stage's loops also wait through it, with <see cref="Buffer"/>'s <see cref="WaitForItemAsync"/>.</summary>
+    internal sealed class BufferReader(StageBuffer<T> buffer) : ChannelReader<T>
     {
         private readonly ChannelReader<T> _inner = buffer._channel.Reader;
+
+        public StageBuffer<T> Buffer => buffer;
 
         public override Task Completion => _inner.Completion;
 
@@ -135,7 +220,21 @@ internal sealed class StageBuffer<T>
     {
         private readonly ChannelWriter<T> _inner = buffer._channel.Writer;
 
-        public override bool TryWrite(T item) => buffer._discard ? !buffer._completed : _inner.TryWrite(item);
+        public override bool TryWrite(T item)
+        {
+            if (buffer._discard)
+            {
+                return !buffer._completed;
+            }
+
+            if (!_inner.TryWrite(item))
+            {
+                return false;
+            }
+
+            buffer.OnWritten();
+            return true;
+        }
 
         public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
         {
@@ -154,8 +253,10 @@ internal sealed class StageBuffer<T>
             var completed = _inner.TryComplete(error);
             buffer._completed = true;
 
-            // A writer still waiting for room finds the buffer closed and gets the channel's answer.
+            // A writer still waiting for room finds the buffer closed and gets the channel's answer; a loop waiting
+            // for an item finds it ended.
             buffer.WakeWriters();
+            buffer.WakeAllTakers();
             return completed;
         }
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Spindle.Threads;
 
 namespace Spindle.Pipelines;
 
@@ -10,7 +11,7 @@ namespace Spindle.Pipelines;
 /// </summary>
 /// <remarks>
 /// <code>
-///                       read gate (one taker at a time)
+///                       idle loops wait in the buffer (one woken per item written)
 ///  input buffer ──► loop 1 ─► executor.Submit(task: batch, then more) ─► results ─┐
 ///               ──► loop 2 ─► executor.Submit(task: batch, then more) ─► results ─┼─► unordered: written as each ends
 ///               ──► loop P ─►  ...                                               ─┘   ordered: queued in take order;
@@ -61,13 +62,14 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly int _parallelism = options.ParallelismOn(executor);
     private readonly StageErrorPolicy _errors = options.Errors;
 
-    // Only the holder of the read gate waits on the input buffer: a buffer wakes every waiter per item, and hundreds
-    // of idle I/O loops woken for each item would burn the CPU the busy stages need.
-    private readonly SemaphoreSlim _readGate = new(1, 1);
+    // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a channel's
+    // WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each item would burn the
+    // CPU the busy stages need).
+    private readonly StageBuffer<TIn> _inputBuffer = ((StageBuffer<TIn>.BufferReader)input).Buffer;
 
-    // Held while taking items and queueing their ordered entry, by the gate holder and by running tasks alike, so that
-    // the order queue is in input order. Held only for TryReads, never across a wait: a task on the executor takes it
-    // without ever blocking its thread for long, and takes input even while a loop holds the gate waiting for more.
+    // Held while taking items and queueing their ordered entry, by loops and by running tasks alike, so that the
+    // order queue is in input order. Held only for TryReads, never across a wait: a task on the executor takes it
+    // without ever blocking its thread for long.
     private readonly Lock _takeLock = new();
 
     // Items between take and write (ordered stages only), one place each; bounded so that one slow item cannot let
@@ -92,6 +94,12 @@ internal sealed class StageRunner<TIn, TOut>(
     // What a batch task runs on the executor; built once per stage, so a submit allocates no delegate.
     private Work<Chunk, Chunk>? _chunkWork;
 
+    // The token batch tasks run under: the run's, linked once per stage to the executor's stop token. Batch tasks are
+    // submitted without a token of their own, so a task costs no linked source and no registration on the run's
+    // shared token (each would take that token's lock, on every thread of every stage); a task the run's stop finds
+    // still queued runs, sees the token cancelled, and drops its items at once.
+    private CancellationTokenSource? _chunkTokenSource;
+
     // A batch task's loop goes on, on the executor's thread, as the task ends: it passes results on and submits the
     // next task, all without blocking, so it needs no hop to the thread pool first.
     private readonly TaskOptions _chunkOptions = taskOptions with { ContinueOnExecutor = true };
@@ -102,8 +110,11 @@ internal sealed class StageRunner<TIn, TOut>(
         if (batchWork is not null)
         {
             _chunkWork = batchWork.Sync is not null ? Work<Chunk, Chunk>.Of(RunChunks) : Work<Chunk, Chunk>.Of(RunChunksAsync);
+            _chunkTokenSource = CancellationTokenSource.CreateLinkedTokenSource(token, executor is ThreadExecutor threads ? threads.StopToken : CancellationToken.None);
         }
 
+        // A stopping run wakes the loops waiting for input, which then see the token and end.
+        using var stop = token.UnsafeRegister(static buffer => ((StageBuffer<TIn>)buffer!).WakeAllTakers(), _inputBuffer);
         var loops = new Task[_parallelism];
         for (var i = 0; i < loops.Length; i++)
         {
@@ -123,11 +134,11 @@ internal sealed class StageRunner<TIn, TOut>(
         }
     }
 
-    /// <summary>Frees the gate and the window; called by <see cref="RunAsync"/> once no loop or task can use them.</summary>
+    /// <summary>Frees the window and the batch tasks' token; called by <see cref="RunAsync"/> once no loop or task can use them.</summary>
     public void Dispose()
     {
-        _readGate.Dispose();
         _window?.Dispose();
+        _chunkTokenSource?.Dispose();
     }
 
     private async Task LoopAsync(CancellationToken token)
@@ -182,27 +193,22 @@ internal sealed class StageRunner<TIn, TOut>(
         var taken = false;
         try
         {
-            await _readGate.WaitAsync(token);
-            try
+            while (true)
             {
-                while (true)
+                token.ThrowIfCancellationRequested();
+                var result = TryTake(scratch);
+                if (result.Count > 0)
                 {
-                    var result = TryTake(scratch);
-                    if (result.Count > 0)
-                    {
-                        taken = true;
-                        return result;
-                    }
-
-                    if (!await input.WaitToReadAsync(token))
-                    {
-                        return default;
-                    }
+                    taken = true;
+                    return result;
                 }
-            }
-            finally
-            {
-                _readGate.Release();
+
+                if (input.Completion.IsCompleted)
+                {
+                    return default;
+                }
+
+                await _inputBuffer.WaitForItemAsync(token);
             }
         }
         finally
@@ -293,7 +299,7 @@ internal sealed class StageRunner<TIn, TOut>(
         Task<Chunk> task;
         try
         {
-            task = executor.SubmitInternal(_chunkWork!, chunk, _chunkOptions, token);
+            task = executor.SubmitInternal(_chunkWork!, chunk, _chunkOptions, CancellationToken.None);
         }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
         catch (Exception e)
@@ -351,9 +357,10 @@ internal sealed class StageRunner<TIn, TOut>(
     }
 
     /// <summary>A batch task of synchronous work, on the executor's thread: the batch, then more while input and budget last.</summary>
-    private Chunk RunChunks(Chunk chunk, CancellationToken token)
+    private Chunk RunChunks(Chunk chunk, CancellationToken _)
     {
         chunk.Ran = true;
+        var token = _chunkTokenSource!.Token;
         var work = batchWork!.Sync!;
         var budget = Stopwatch.GetTimestamp() + ExtendTicks();
         do
@@ -390,9 +397,10 @@ internal sealed class StageRunner<TIn, TOut>(
     }
 
     /// <summary>A batch task of asynchronous work; as <see cref="RunChunks"/>, awaiting each item in turn.</summary>
-    private async Task<Chunk> RunChunksAsync(Chunk chunk, CancellationToken token)
+    private async Task<Chunk> RunChunksAsync(Chunk chunk, CancellationToken _)
     {
         chunk.Ran = true;
+        var token = _chunkTokenSource!.Token;
         var work = batchWork!.Async!;
         var budget = Stopwatch.GetTimestamp() + ExtendTicks();
         do

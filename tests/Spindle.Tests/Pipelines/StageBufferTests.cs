@@ -84,4 +84,52 @@ public sealed class StageBufferTests
         await buffer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(buffer.Writer.TryWrite(101));
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task WaitingLoops_EachItemWrittenWakesOne_OldestFirst()
+    {
+        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: true);
+        var first = buffer.WaitForItemAsync(CancellationToken.None);
+        var second = buffer.WaitForItemAsync(CancellationToken.None);
+        var third = buffer.WaitForItemAsync(CancellationToken.None);
+        Assert.False(first.IsCompleted);
+
+        Assert.True(buffer.Writer.TryWrite(1));
+        await first.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(second.IsCompleted);
+        Assert.False(third.IsCompleted);
+
+        // With an item already there, a wait ends at once.
+        Assert.True(buffer.WaitForItemAsync(CancellationToken.None).IsCompleted);
+
+        // A write that had to wait for room wakes one as well, once it is written.
+        var write = buffer.Writer.WriteAsync(2).AsTask();
+        Assert.False(write.IsCompleted);
+        Assert.True(buffer.Reader.TryRead(out var item));
+        Assert.Equal(1, item);
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+        await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(third.IsCompleted);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task WaitingLoops_AllWakeWhenTheBufferCompletes_OrWhenWokenForAStop()
+    {
+        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: false);
+        var waits = Enumerable.Range(0, 5).Select(_ => buffer.WaitForItemAsync(CancellationToken.None)).ToArray();
+        Assert.True(buffer.Writer.TryComplete());
+        await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(buffer.WaitForItemAsync(CancellationToken.None).IsCompleted);
+
+        var other = new StageBuffer<int>(capacity: 4, singleWriter: false);
+        using var stop = new CancellationTokenSource();
+        var stopped = Enumerable.Range(0, 3).Select(_ => other.WaitForItemAsync(stop.Token)).ToArray();
+        await stop.CancelAsync();
+        Assert.All(stopped, wait => Assert.False(wait.IsCompleted));
+        other.WakeAllTakers();
+        await Task.WhenAll(stopped).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Once the token is cancelled, a new wait does not park.
+        Assert.True(other.WaitForItemAsync(stop.Token).IsCompleted);
+    }
 }
