@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Spindle.Pipelines;
 
 /// <summary>A stage from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>, holding the caller's work as Submit will receive it.</summary>
@@ -17,7 +15,8 @@ internal sealed class StageDefinition<TIn, TOut>(
 
     public override object Start(PipelineRunState run, object input, int inputCapacity, int outputCapacity, bool discardOutput)
     {
-        var reader = (ChannelReader<TIn>)input;
+        // Every part of a run hands the next the reader of a StageBuffer, whose loops wait through it.
+        var reader = (StageBuffer<TIn>.BufferReader)input;
         // Written by several worker loops, and read by the next stage's loops (or the consumer).
         var output = new StageBuffer<TOut>(outputCapacity, singleWriter: false, discardOutput);
         var executor = run.ExecutorFor(Options);

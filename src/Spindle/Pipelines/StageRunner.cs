@@ -38,7 +38,7 @@ internal sealed class StageRunner<TIn, TOut>(
     Work<TIn, TOut>? batchWork,
     TaskOptions taskOptions,
     StageOptions options,
-    ChannelReader<TIn> input,
+    StageBuffer<TIn>.BufferReader input,
     int inputCapacity,
     ChannelWriter<TOut> output,
     StageCounters counters) : IDisposable
@@ -65,7 +65,7 @@ internal sealed class StageRunner<TIn, TOut>(
     // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a channel's
     // WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each item would burn the
     // CPU the busy stages need).
-    private readonly StageBuffer<TIn> _inputBuffer = ((StageBuffer<TIn>.BufferReader)input).Buffer;
+    private readonly StageBuffer<TIn> _inputBuffer = input.Buffer;
 
     // Held while taking items and queueing their ordered entry, by loops and by running tasks alike, so that the
     // order queue is in input order. Held only for TryReads, never across a wait: a task on the executor takes it
