@@ -53,7 +53,7 @@ if (Runs("balanced"))
     // Two more variants, no target, to show where the difference lies: each pipeline with the other's split of
     // threads (Dataflow's hash block on threads of its own, as the CPU lane; Spindle's hash stage on the pool).
     using var dedicated = new DedicatedThreadsScheduler(cores);
-    var (b, bCpu, bLane) = await Measure("hash ×32", rounds, warmup, jitNotes, new()
+    var (b, bCpu, bLane, bRounds) = await Measure("hash ×32", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(balancedJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(balancedJobs, cores),
@@ -61,15 +61,19 @@ if (Runs("balanced"))
         ["dataflow-threads"] = () => Variants.DataflowFilesAsync(balancedJobs, cores, dedicated),
         ["spindle-pool"] = () => Variants.SpindleFilesAsync(balancedJobs, cores, hashOnPool: true),
     });
-    rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b));
+    rows.Add(Row($"read → hash ×32 → write, {balancedJobs.Length} files of 16 KiB", balancedJobs.Length, b, bRounds));
     rows.Add(Row(
         $"the same, Dataflow's hash block on {cores} threads of its own, as the CPU lane (no target)",
         balancedJobs.Length,
-        new() { ["serial"] = b["serial"], ["dataflow"] = b["dataflow-threads"], ["spindle"] = b["spindle"] }));
+        b,
+        bRounds,
+        dataflow: "dataflow-threads"));
     rows.Add(Row(
         "the same, Spindle's hash stage on the I/O lane, the pool, as Dataflow's (no target)",
         balancedJobs.Length,
-        new() { ["serial"] = b["serial"], ["dataflow"] = b["dataflow"], ["spindle"] = b["spindle-pool"] }));
+        b,
+        bRounds,
+        spindle: "spindle-pool"));
 
     cpuNotes.Add(CpuNote("hash ×32", bCpu));
     boundNote = string.Create(CultureInfo.InvariantCulture,
@@ -92,13 +96,13 @@ if (Runs("io"))
 {
     var io = Workload.CreateFiles(count: 600, size: 16 * 1024);
     var ioJobs = io.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 0)).ToArray();
-    var (o, oCpu, _) = await Measure("no hashing", rounds, warmup, jitNotes, new()
+    var (o, oCpu, _, oRounds) = await Measure("no hashing", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Variants.SerialFilesAsync(ioJobs),
         ["dataflow"] = () => Variants.DataflowFilesAsync(ioJobs, cores),
         ["spindle"] = () => Variants.SpindleFilesAsync(ioJobs, cores),
     });
-    rows.Add(Row($"read → (no hashing) → write, {ioJobs.Length} files of 16 KiB (the I/O stages alone; no target)", ioJobs.Length, o));
+    rows.Add(Row($"read → (no hashing) → write, {ioJobs.Length} files of 16 KiB (the I/O stages alone; no target)", ioJobs.Length, o, oRounds));
     cpuNotes.Add(CpuNote("no hashing", oCpu));
     io.Delete(recursive: true);
 }
@@ -110,13 +114,13 @@ if (Runs("heavy") || Runs("processes"))
     var heavyJobs = heavy.GetFiles("*.bin").Select(f => new FileJob(f.FullName, HashRounds: 300)).ToArray();
     if (Runs("heavy"))
     {
-        var (h, hCpu, _) = await Measure("hash ×300", rounds, warmup, jitNotes, new()
+        var (h, hCpu, _, hRounds) = await Measure("hash ×300", rounds, warmup, jitNotes, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["dataflow"] = () => Variants.DataflowFilesAsync(heavyJobs, cores),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, cores),
         });
-        rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h));
+        rows.Add(Row($"read → hash ×300 → write, {heavyJobs.Length} files of 16 KiB (CPU-heavy)", heavyJobs.Length, h, hRounds));
         cpuNotes.Add(CpuNote("hash ×300", hCpu));
     }
 
@@ -126,7 +130,7 @@ if (Runs("heavy") || Runs("processes"))
     if (Runs("processes"))
     {
         await using var processes = Executor.Processes(new ProcessExecutorOptions { Name = "bench-hash", MaxWorkers = cores });
-        var (p, _, _) = await Measure("processes", rounds, warmup, jitNotes, new()
+        var (p, _, _, _) = await Measure("processes", rounds, warmup, jitNotes, new()
         {
             ["serial"] = () => Variants.SerialFilesAsync(heavyJobs),
             ["spindle"] = () => Variants.SpindleFilesAsync(heavyJobs, null, processes),
@@ -141,13 +145,13 @@ if (Runs("heavy") || Runs("processes"))
 if (Runs("tiny"))
 {
     const int TinyItems = 200_000;
-    var (t, tCpu, _) = await Measure("trivial stages", rounds, warmup, jitNotes, new()
+    var (t, tCpu, _, tRounds) = await Measure("trivial stages", rounds, warmup, jitNotes, new()
     {
         ["serial"] = () => Task.FromResult(Variants.SerialTiny(TinyItems)) as Task,
         ["dataflow"] = () => Variants.DataflowTinyAsync(TinyItems, 2),
         ["spindle"] = () => Variants.SpindleTinyAsync(TinyItems, 2),
     });
-    rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, serialIsTrivial: true));
+    rows.Add(Row($"three trivial stages (x+1, x*2, x-1), {TinyItems:N0} ints (per-item overhead)", TinyItems, t, tRounds, serialIsTrivial: true));
     cpuNotes.Add(CpuNote("trivial stages", tCpu));
 }
 
@@ -164,8 +168,8 @@ var section = new StringBuilder()
     .AppendLine(CultureInfo.InvariantCulture, $"row \"hash stage on {cores} worker processes\", where it runs on `Executor.Processes` with {cores} workers, created once before the rounds (the first warm-up round starts them), and the stage's default parallelism there (two items per worker).")
     .AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {cores} cores, load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.")
     .AppendLine()
-    .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | Spindle speedup over serial |")
-    .AppendLine("|---|---|---|---|---|---|");
+    .AppendLine("| pipeline | serial | TPL Dataflow | Spindle | Spindle throughput / Dataflow | the same, round by round: median (middle half) | Spindle speedup over serial |")
+    .AppendLine("|---|---|---|---|---|---|---|");
 foreach (var row in rows)
 {
     section.AppendLine(row);
@@ -187,10 +191,16 @@ section.AppendLine()
     .AppendLine("grows well past its CPU time, and waiting on the disk decides the ratio instead; on this shared machine the disk's")
     .AppendLine(CultureInfo.InvariantCulture, $"speed changes from one hour to the next.{boundNote} Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
     .AppendLine("pool's; the two rows after the first swap that split (Dataflow's hash block on threads of its own, Spindle's hash stage")
-    .AppendLine(CultureInfo.InvariantCulture, $"on the pool).{splitNote} The row without hashing shows where the difference lies: in the I/O")
-    .AppendLine("stages and the hand-offs around them, not in the hashing (one-off `perf` profiles, not part of this command, found the")
-    .AppendLine("same hashing time in both, and Spindle's extra CPU on the pool's threads: its I/O stages' loops and batch tasks, about")
-    .AppendLine("twice the CPU of Dataflow's block code, and the kernel's file and scheduler paths). The trivial-stages row measures what moving one item costs. On worker processes")
+    .AppendLine(CultureInfo.InvariantCulture, $"on the pool).{splitNote} The row without hashing shows what the I/O stages and the hand-offs")
+    .AppendLine("around them cost alone. Where the rest of the difference lies, by one-off checks that are not part of this command:")
+    .AppendLine("a `perf` profile of 95 ×32 runs of each variant alone found Spindle's runs with about 3% more samples in the SHA-256")
+    .AppendLine("code itself, about 1,700 more (of some 64,000) in managed code, the runtime and the JIT, and about 850 fewer in the")
+    .AppendLine("kernel; and in the CPU-heavy pipeline, with the pool's idle spinning turned off for both")
+    .AppendLine("(`DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0`), Spindle's CPU per run fell by 11 ms and Dataflow's by 4 ms. With the")
+    .AppendLine("hashing on the CPU lane's threads, the pool's threads are idle between I/O items and spin before they sleep, on the")
+    .AppendLine("cores the hashing needs (Spindle's runs also show more involuntary context switches), where Dataflow's pool threads go")
+    .AppendLine("from an I/O item straight to a hash item. The round-by-round column pairs the two variants' times within each round:")
+    .AppendLine("the middle half of those ratios shows how far the machine's noise moves one comparison. The trivial-stages row measures what moving one item costs. On worker processes")
     .AppendLine("every item crosses the process boundary alone (16 KiB in, a digest out, each serialized), and the read and write")
     .AppendLine("stages share the 2 cores with the workers; two items per worker keep each worker busy while a result travels back. The")
     .AppendLine("machine is shared: other work on its cores slows every variant, and single rounds of the same variant can differ by")
@@ -208,14 +218,21 @@ return 0;
 
 static string AboveOrBelow(double value, double baseline) => value > baseline ? "above" : value < baseline ? "below" : "equal to";
 
-// A serial loop over trivial work has no pipeline to speak of; its speedup would say nothing.
-static string Row(string name, int items, Dictionary<string, double> ms, bool serialIsTrivial = false) =>
-    string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {ms["serial"]:0.#} ms | {ms["dataflow"]:0} ms ({items / ms["dataflow"] * 1000:N0}/s) | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | {ms["dataflow"] / ms["spindle"]:0.00} | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms["spindle"]:0.00}x")} |");
+// A serial loop over trivial work has no pipeline to speak of; its speedup would say nothing. The ratio column is the
+// ratio of the two variants' medians; beside it, the same ratio taken round by round (the two ran minutes apart at
+// most, seconds apart mostly), as the median and the middle half of those per-round ratios: how far noise moves it.
+static string Row(
+    string name, int items, Dictionary<string, double> ms, Dictionary<string, List<double>> perRound,
+    string dataflow = "dataflow", string spindle = "spindle", bool serialIsTrivial = false)
+{
+    var ratios = perRound[dataflow].Zip(perRound[spindle], (d, s) => d / s).Order().ToArray();
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {ms["serial"]:0.#} ms | {ms[dataflow]:0} ms ({items / ms[dataflow] * 1000:N0}/s) | {ms[spindle]:0} ms ({items / ms[spindle] * 1000:N0}/s) | {ms[dataflow] / ms[spindle]:0.00} | {Median([.. ratios]):0.00} ({Quantile(ratios, 0.25):0.00}–{Quantile(ratios, 0.75):0.00}) | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms[spindle]:0.00}x")} |");
+}
 
 static string ProcessRow(string name, int items, Dictionary<string, double> ms) =>
     string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {ms["serial"]:0.#} ms | — | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | — | {ms["serial"] / ms["spindle"]:0.00}x |");
+        $"| {name} | {ms["serial"]:0.#} ms | — | {ms["spindle"]:0} ms ({items / ms["spindle"] * 1000:N0}/s) | — | — | {ms["serial"] / ms["spindle"]:0.00}x |");
 
 // The process row has no such note: the CPU time of worker processes is not this process's.
 static string CpuNote(string name, Dictionary<string, double> cpu) =>
@@ -223,7 +240,7 @@ static string CpuNote(string name, Dictionary<string, double> cpu) =>
 
 // Medians per variant: wall time, CPU time of this process, and CPU time of Spindle's CPU-lane threads (0 where there
 // are none). Adds the row's warm-up rounds and the JIT's share of its timed rounds to jitNotes.
-static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu, Dictionary<string, double> Lane)> Measure(
+static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> Cpu, Dictionary<string, double> Lane, Dictionary<string, List<double>> Rounds)> Measure(
     string label, int rounds, int warmup, List<string> jitNotes, Dictionary<string, Func<Task>> variants)
 {
     // Per variant and round. On a shared machine CPU time says what a variant costs, where wall time also says how
@@ -289,7 +306,7 @@ static async Task<(Dictionary<string, double> Wall, Dictionary<string, double> C
     }
 
     static Dictionary<string, double> Medians(Dictionary<string, List<double>> lists) => lists.ToDictionary(p => p.Key, p => Median(p.Value));
-    return (Medians(times), Medians(cpu), Medians(lane));
+    return (Medians(times), Medians(cpu), Medians(lane), times);
 }
 
 // CPU time so far of the threads of a pipeline run's own executor's CPU lane ("pipeline cpu N"), in ms; 0 where
@@ -327,6 +344,15 @@ static double Median(List<double> values)
 {
     var sorted = values.Order().ToArray();
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+// The value below which a share q of the sorted values lies, interpolating between neighbours.
+static double Quantile(double[] sorted, double q)
+{
+    var at = q * (sorted.Length - 1);
+    var below = (int)Math.Floor(at);
+    var above = Math.Min(below + 1, sorted.Length - 1);
+    return sorted[below] + ((at - below) * (sorted[above] - sorted[below]));
 }
 
 static void WriteSection(string path, string section)
