@@ -178,7 +178,8 @@ foreach (var row in rows)
 section.AppendLine()
     .AppendLine("Targets: Spindle at least equal to Dataflow on the in-process pipelines (ratio ≥ 1.00), and at least 1.8x the serial")
     .AppendLine("pipeline when the CPU-heavy stage runs on the CPU lane or on worker processes on 2 cores. The ratio is of the medians;")
-    .AppendLine("the round-by-round column beside it says how much of a difference of a few percent is noise. Every item goes through")
+    .AppendLine("the column beside it takes the same ratio within each round and gives the median and the middle half of those")
+    .AppendLine("per-round ratios: how far the machine's noise moves one comparison. Every item goes through")
     .AppendLine("`Executor.Submit`: on threads in batches of about 200 µs of work taken from what is already buffered, and a batch's task")
     .AppendLine("passes its results on and takes the next batch itself, on the executor's thread, while input is buffered (for the")
     .AppendLine("longest of 1 ms, 50 measured hand-offs and 64 items of its work). When a batch task ends, its stage's loop goes on on")
@@ -193,15 +194,7 @@ section.AppendLine()
     .AppendLine(CultureInfo.InvariantCulture, $"speed changes from one hour to the next.{boundNote} Spindle's hash stage runs on the CPU lane's own threads and Dataflow's on the")
     .AppendLine("pool's; the two rows after the first swap that split (Dataflow's hash block on threads of its own, Spindle's hash stage")
     .AppendLine(CultureInfo.InvariantCulture, $"on the pool).{splitNote} The row without hashing shows what the I/O stages and the hand-offs")
-    .AppendLine("around them cost alone. Where the rest of the difference lies, by one-off checks that are not part of this command:")
-    .AppendLine("a `perf` profile of 95 ×32 runs of each variant alone found Spindle's runs with about 3% more samples in the SHA-256")
-    .AppendLine("code itself, about 1,700 more (of some 64,000) in managed code, the runtime and the JIT, and about 850 fewer in the")
-    .AppendLine("kernel; and in the CPU-heavy pipeline, with the pool's idle spinning turned off for both")
-    .AppendLine("(`DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0`), Spindle's CPU per run fell by 11 ms and Dataflow's by 4 ms: with the")
-    .AppendLine("hashing on the CPU lane's threads, the pool's threads are idle between I/O items and spin before they sleep, on the")
-    .AppendLine("cores the hashing needs (in that pipeline Spindle's 4 pool threads were switched out while runnable about 600 times per")
-    .AppendLine("run for 34 ms of CPU, and each lane thread about 200 times). The round-by-round column pairs the two variants' times within each round:")
-    .AppendLine("the middle half of those ratios shows how far the machine's noise moves one comparison. The trivial-stages row measures what moving one item costs. On worker processes")
+    .AppendLine("around them cost alone. The trivial-stages row measures what moving one item costs. On worker processes")
     .AppendLine("every item crosses the process boundary alone (16 KiB in, a digest out, each serialized), and the read and write")
     .AppendLine("stages share the 2 cores with the workers; two items per worker keep each worker busy while a result travels back. The")
     .AppendLine("machine is shared: other work on its cores slows every variant, and single rounds of the same variant can differ by")
@@ -220,15 +213,15 @@ return 0;
 static string AboveOrBelow(double value, double baseline) => value > baseline ? "above" : value < baseline ? "below" : "equal to";
 
 // A serial loop over trivial work has no pipeline to speak of; its speedup would say nothing. The ratio column is the
-// ratio of the two variants' medians; beside it, the same ratio taken round by round (the two ran minutes apart at
-// most, seconds apart mostly), as the median and the middle half of those per-round ratios: how far noise moves it.
+// ratio of the two variants' medians; beside it, the same ratio taken within each round (the two ran seconds apart),
+// as the median and the middle half of those per-round ratios: how far noise moves it.
 static string Row(
     string name, int items, Dictionary<string, double> ms, Dictionary<string, List<double>> perRound,
     string dataflow = "dataflow", string spindle = "spindle", bool serialIsTrivial = false)
 {
     var ratios = perRound[dataflow].Zip(perRound[spindle], (d, s) => d / s).Order().ToArray();
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {ms["serial"]:0.#} ms | {ms[dataflow]:0} ms ({items / ms[dataflow] * 1000:N0}/s) | {ms[spindle]:0} ms ({items / ms[spindle] * 1000:N0}/s) | {ms[dataflow] / ms[spindle]:0.00} | {Median([.. ratios]):0.00} ({Quantile(ratios, 0.25):0.00}–{Quantile(ratios, 0.75):0.00}) | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms[spindle]:0.00}x")} |");
+        $"| {name} | {ms["serial"]:0.#} ms | {ms[dataflow]:0} ms ({items / ms[dataflow] * 1000:N0}/s) | {ms[spindle]:0} ms ({items / ms[spindle] * 1000:N0}/s) | {ms[dataflow] / ms[spindle]:0.00} | {Quantile(ratios, 0.5):0.00} ({Quantile(ratios, 0.25):0.00}–{Quantile(ratios, 0.75):0.00}) | {(serialIsTrivial ? "n/a" : $"{ms["serial"] / ms[spindle]:0.00}x")} |");
 }
 
 static string ProcessRow(string name, int items, Dictionary<string, double> ms) =>
