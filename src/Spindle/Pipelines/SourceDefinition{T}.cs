@@ -7,14 +7,17 @@ namespace Spindle.Pipelines;
 /// <param name="items">The same source when it is synchronous, pulled without an async iterator around it.</param>
 internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerable<T>> open, IEnumerable<T>? items = null) : SourceDefinition
 {
+    /// <summary>The most items a synchronous source hands over in one go.</summary>
+    private const int MaxPending = 64;
+
     public override object Start(PipelineRunState run, int capacity, bool discard)
     {
         var buffer = new StageBuffer<T>(capacity, singleWriter: true, discard);
-        run.AddPart(Task.Run(() => PumpAsync(run, buffer.Writer)));
+        run.AddPart(Task.Run(() => PumpAsync(run, buffer)));
         return buffer.Reader;
     }
 
-    private async Task PumpAsync(PipelineRunState run, ChannelWriter<T> buffer)
+    private async Task PumpAsync(PipelineRunState run, StageBuffer<T> buffer)
     {
         var token = run.Token;
         try
@@ -30,7 +33,7 @@ internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerab
                 await foreach (var item in open(token).WithCancellation(token))
                 {
                     run.Pulled();
-                    await buffer.WriteAsync(item, token);
+                    await buffer.Writer.WriteAsync(item, token);
                 }
             }
         }
@@ -50,25 +53,46 @@ internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerab
         }
     }
 
-    private static async Task PumpItemsAsync(PipelineRunState run, IEnumerable<T> items, ChannelWriter<T> buffer, CancellationToken token)
+    private static async Task PumpItemsAsync(PipelineRunState run, IEnumerable<T> items, StageBuffer<T> buffer, CancellationToken token)
     {
-        // TryWrite first: while the buffer has room, an item costs no awaited write (this is the whole per-item cost
-        // of a source of cheap items); a full buffer waits as the async path does.
+        // Items are handed over in small batches, one lock each, while the buffer holds at least as many as are
+        // waiting to go in: the first stage then has its work in hand, so holding them back a moment costs it
+        // nothing. A stage that runs short (or waits) gets each item as it is pulled. No more is pulled than the
+        // buffer has room for, so the source never runs ahead by more than the buffer's capacity (and the one item
+        // waiting for room, as a single write would wait).
         using var enumerator = items.GetEnumerator();
+        var pending = new T[Math.Min(buffer.Capacity, MaxPending)];
+        var count = 0;
         while (true)
         {
             token.ThrowIfCancellationRequested();
             if (!enumerator.MoveNext())
             {
-                return;
+                break;
             }
 
             run.Pulled();
-            var item = enumerator.Current;
-            if (!buffer.TryWrite(item))
+            pending[count++] = enumerator.Current;
+            if (count == pending.Length || count >= buffer.Capacity - buffer.Count || count > buffer.Count)
             {
-                await buffer.WriteAsync(item, token);
+                await WriteAsync(buffer, pending, count, token);
+                count = 0;
             }
         }
+
+        await WriteAsync(buffer, pending, count, token);
+    }
+
+    /// <summary>Writes the first <paramref name="count"/> of <paramref name="pending"/>, in order, waiting for room as needed, and clears them.</summary>
+    private static async ValueTask WriteAsync(StageBuffer<T> buffer, T[] pending, int count, CancellationToken token)
+    {
+        var written = buffer.TryWrite(pending.AsSpan(0, count));
+        while (written < count)
+        {
+            await buffer.Writer.WriteAsync(pending[written], token);
+            written += 1 + buffer.TryWrite(pending.AsSpan(written + 1, count - written - 1));
+        }
+
+        Array.Clear(pending, 0, count);
     }
 }

@@ -1,55 +1,76 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Spindle.Pipelines;
 
 /// <summary>
 /// The bounded buffer between two parts of a run (the source and the first stage, two stages, the last stage and the
-/// consumer): a channel whose writers, once it is full, wait until its readers have taken it down to half, rather than
-/// being woken for every item taken. The last buffer of a run whose results nobody reads discards what it is given.
+/// consumer): a ring of items under one lock that is taken once per batch, whose writers, once it is full, wait until
+/// its readers have taken it down to half, rather than being woken for every item taken. The last buffer of a run
+/// whose results nobody reads discards what it is given.
 /// </summary>
 /// <remarks>
-/// A writer blocked on a plain bounded channel is woken, on the thread pool, each time a reader takes one item; it
-/// writes one and blocks again. Behind a slow stage every item then costs a thread hop, and the hop's thread competes
-/// for the cores with the slow stage itself. Waking writers at half-full instead lets them write half a buffer in one
-/// go. The bound is unchanged: no more than the capacity is ever buffered.
+/// A stage takes and passes on its items in batches (see <see cref="StageRunner{TIn,TOut}"/>); a channel takes its lock
+/// for every item, and on 2 cores the stages on either side of a buffer contend for that lock on nearly every item of
+/// cheap work. Here a batch costs one acquisition on each side. A writer blocked on a plain bounded channel is woken,
+/// on the thread pool, each time a reader takes one item; it writes one and blocks again. Behind a slow stage every
+/// item then costs a thread hop, and the hop's thread competes for the cores with the slow stage itself. Waking writers
+/// at half-full instead lets them write half a buffer in one go. The bound is unchanged: no more than the capacity is
+/// ever buffered. The buffer is seen from outside as a <see cref="ChannelReader{T}"/> and a <see cref="ChannelWriter{T}"/>
+/// with a channel's meaning (a completed buffer refuses writes with <see cref="ChannelClosedException"/>, and its
+/// reader's completion ends once it is also empty).
 /// </remarks>
 internal sealed class StageBuffer<T>
 {
-    private readonly Channel<T> _channel;
+    private readonly T[] _ring;
     private readonly int _lowWater;
-    private readonly Lock _lock = new();
 
-    // Completed when the buffer has drained to the low-water mark; present only while some writer waits. Guarded by
-    // _lock for writes; read without it by readers, who take the lock only to claim it.
-    private TaskCompletionSource? _room;
+    // Guards the ring, the completion flag, the room waiter and the waiting loops; never held across anything that
+    // can run user code or wait (a woken waiter's continuation runs asynchronously, on the thread pool).
+    private readonly Lock _lock = new();
+    private int _head;
+    private int _count;
+
+    // Written under the lock; read without it where a late answer is harmless (a completed buffer never takes an
+    // item again, so completed and empty stays so).
     private volatile bool _completed;
+
+    // Completed when the buffer has drained to the low-water mark; present only while some writer waits.
+    private TaskCompletionSource? _room;
+
+    // The next stage's loops waiting for an item, oldest first; each item written wakes one of them (see WaitForItemAsync).
+    private readonly Queue<TaskCompletionSource> _takers = new();
+
+    // Ends once the buffer is completed and empty, as a channel reader's Completion does.
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Set for the results buffer of RunAsync without a sink: results are dropped as they are passed on, so the last
     // stage never waits for a reader that only throws them away.
     private readonly bool _discard;
 
-    // The next stage's loops waiting for an item, oldest first, guarded by _lock; _takerCount is their number, read
-    // without the lock by writers. Each item written wakes one of them (see WaitForItemAsync).
-    private readonly Queue<TaskCompletionSource> _takers = new();
-    private int _takerCount;
-
     public StageBuffer(int capacity, bool singleWriter, bool discard = false)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _ = singleWriter;
         _discard = discard;
-        _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = false,
-            SingleWriter = singleWriter,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _ring = new T[capacity];
         _lowWater = capacity / 2;
         Reader = new BufferReader(this);
         Writer = new BufferWriter(this);
     }
 
-    public ChannelReader<T> Reader { get; }
+    public BufferReader Reader { get; }
 
-    public ChannelWriter<T> Writer { get; }
+    public BufferWriter Writer { get; }
+
+    /// <summary>The most items the buffer holds.</summary>
+    public int Capacity => _ring.Length;
+
+    /// <summary>How many items are buffered now; read without the lock, so only an estimate while others write or read.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Completed and empty: no item will come again.</summary>
+    public bool IsDrained => _completed && Volatile.Read(ref _count) == 0;
 
     /// <summary>
     /// For the loops of the stage that reads this buffer: a task that ends when an item may be there to take, or the
@@ -63,178 +84,289 @@ internal sealed class StageBuffer<T>
     /// </remarks>
     public Task WaitForItemAsync(CancellationToken token)
     {
-        if (_channel.Reader.Count > 0 || _completed || token.IsCancellationRequested)
+        if (Volatile.Read(ref _count) > 0 || token.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
 
-        var taker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
+            // Checked again under the lock that every write takes: a write either came before (and is seen here) or
+            // comes after the registration (and wakes it). A stop's WakeAllTakers takes the lock too, so a stop not
+            // seen here comes after the registration and wakes it.
+            if (_count > 0 || _completed || token.IsCancellationRequested)
+            {
+                return Task.CompletedTask;
+            }
+
+            var taker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _takers.Enqueue(taker);
-            _takerCount = _takers.Count;
+            return taker.Task;
         }
-
-        // Registered, then checked again: a writer that wrote before the registration saw no one waiting, and one
-        // after it sees the registration (a full fence on each side). Each late check wakes one waiter, so an item,
-        // the end of the buffer or a stop that a waiter missed still wakes someone, if not always this one.
-        Interlocked.MemoryBarrier();
-        if (_channel.Reader.Count > 0 || _completed || token.IsCancellationRequested)
-        {
-            WakeTaker();
-        }
-
-        return taker.Task;
     }
 
     /// <summary>Wakes every loop waiting in <see cref="WaitForItemAsync"/>: the buffer has completed, or the run is stopping.</summary>
     public void WakeAllTakers()
     {
-        TaskCompletionSource[] takers;
         lock (_lock)
         {
-            takers = [.. _takers];
-            _takers.Clear();
-            _takerCount = 0;
+            WakeTakers(_takers.Count);
+        }
+    }
+
+    /// <summary>Writes <paramref name="item"/> if there is room; false if the buffer is full or completed.</summary>
+    public bool TryWrite(T item)
+    {
+        if (_discard)
+        {
+            return !_completed;
         }
 
-        foreach (var taker in takers)
+        lock (_lock)
+        {
+            if (_completed || _count == _ring.Length)
+            {
+                return false;
+            }
+
+            var tail = _head + _count;
+            _ring[tail < _ring.Length ? tail : tail - _ring.Length] = item;
+            Volatile.Write(ref _count, _count + 1);
+            WakeTakers(1);
+            return true;
+        }
+    }
+
+    /// <summary>Writes as many of <paramref name="items"/>, in order, as there is room for, under one lock; returns how many (0 if completed).</summary>
+    public int TryWrite(ReadOnlySpan<T> items)
+    {
+        if (_discard)
+        {
+            return _completed ? 0 : items.Length;
+        }
+
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return 0;
+            }
+
+            var n = Math.Min(items.Length, _ring.Length - _count);
+            var tail = _head + _count;
+            if (tail >= _ring.Length)
+            {
+                tail -= _ring.Length;
+            }
+
+            // At most two copies: up to the ring's end, then from its start.
+            var first = Math.Min(n, _ring.Length - tail);
+            items[..first].CopyTo(_ring.AsSpan(tail));
+            items[first..n].CopyTo(_ring);
+            Volatile.Write(ref _count, _count + n);
+            WakeTakers(n);
+            return n;
+        }
+    }
+
+    /// <summary>Takes the oldest item, if any.</summary>
+    public bool TryRead(out T item)
+    {
+        TaskCompletionSource? room;
+        bool drained;
+        lock (_lock)
+        {
+            if (_count == 0)
+            {
+                item = default!;
+                return false;
+            }
+
+            item = _ring[_head];
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            {
+                _ring[_head] = default!;
+            }
+
+            _head = _head + 1 == _ring.Length ? 0 : _head + 1;
+            Volatile.Write(ref _count, _count - 1);
+            room = TakeRoom();
+            drained = _count == 0 && _completed;
+        }
+
+        AfterRead(room, drained);
+        return true;
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> of the oldest items, in order, into <paramref name="into"/>, under one lock; returns how many.</summary>
+    public int TryRead(List<T> into, int max)
+    {
+        TaskCompletionSource? room;
+        bool drained;
+        int n;
+        lock (_lock)
+        {
+            n = Math.Min(max, _count);
+            for (var i = 0; i < n; i++)
+            {
+                into.Add(_ring[_head]);
+                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+                {
+                    _ring[_head] = default!;
+                }
+
+                _head = _head + 1 == _ring.Length ? 0 : _head + 1;
+            }
+
+            if (n == 0)
+            {
+                return 0;
+            }
+
+            Volatile.Write(ref _count, _count - n);
+            room = TakeRoom();
+            drained = _count == 0 && _completed;
+        }
+
+        AfterRead(room, drained);
+        return n;
+    }
+
+    /// <summary>Completes the buffer: writes are refused from now on; readers take what is left, then find it ended.</summary>
+    public bool TryComplete()
+    {
+        TaskCompletionSource? room;
+        bool drained;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            _completed = true;
+
+            // A writer still waiting for room finds the buffer closed and gets a channel's answer; a loop waiting for
+            // an item finds it ended.
+            room = _room;
+            _room = null;
+            WakeTakers(_takers.Count);
+            drained = _count == 0;
+        }
+
+        AfterRead(room, drained);
+        return true;
+    }
+
+    /// <summary>Under the lock, after a read: the room waiter to wake, if the buffer is now down to the low-water mark.</summary>
+    private TaskCompletionSource? TakeRoom()
+    {
+        if (_room is null || _count > _lowWater)
+        {
+            return null;
+        }
+
+        var room = _room;
+        _room = null;
+        return room;
+    }
+
+    private void AfterRead(TaskCompletionSource? room, bool drained)
+    {
+        room?.TrySetResult();
+        if (drained)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Under the lock: wakes up to <paramref name="count"/> waiting loops (their continuations run on the thread pool).</summary>
+    private void WakeTakers(int count)
+    {
+        while (count-- > 0 && _takers.TryDequeue(out var taker))
         {
             taker.TrySetResult();
         }
     }
 
-    /// <summary>After a successful write: wakes one waiting loop of the next stage, if any waits.</summary>
-    private void OnWritten()
-    {
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _takerCount) != 0)
-        {
-            WakeTaker();
-        }
-    }
-
-    private void WakeTaker()
-    {
-        TaskCompletionSource? taker;
-        lock (_lock)
-        {
-            _takers.TryDequeue(out taker);
-            _takerCount = _takers.Count;
-        }
-
-        taker?.TrySetResult();
-    }
-
-    /// <summary>After a successful read: wakes the waiting writers once the buffer is down to the low-water mark.</summary>
-    private void OnRead()
-    {
-        if (Volatile.Read(ref _room) is null || _channel.Reader.Count > _lowWater)
-        {
-            return;
-        }
-
-        WakeWriters();
-    }
-
-    private void WakeWriters()
-    {
-        TaskCompletionSource? room;
-        lock (_lock)
-        {
-            room = _room;
-            _room = null;
-        }
-
-        room?.TrySetResult();
-    }
-
-    /// <summary>A task that ends when the buffer has drained to the low-water mark (or at once if it already has).</summary>
+    /// <summary>A task that ends when the buffer has drained to the low-water mark or completed (or at once if it already has).</summary>
     private Task RoomAsync()
     {
-        TaskCompletionSource room;
         lock (_lock)
         {
-            room = _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
+            if (_count <= _lowWater || _completed)
+            {
+                return Task.CompletedTask;
+            }
 
-        // Checked after the wait is registered: a read that drained the buffer before then saw no one waiting, and a
-        // read after it sees the registration (the channel's lock orders the two counts).
-        if (_channel.Reader.Count <= _lowWater || _completed)
-        {
-            WakeWriters();
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _room.Task;
         }
-
-        return room.Task;
     }
 
     private async ValueTask WriteSlowAsync(T item, CancellationToken token)
     {
-        while (!_channel.Writer.TryWrite(item))
+        while (!TryWrite(item))
         {
             if (_completed)
             {
-                // A completed buffer refuses the item with the channel's own exception.
-                await _channel.Writer.WriteAsync(item, token);
-                return;
+                throw new ChannelClosedException();
             }
 
             await RoomAsync().WaitAsync(token);
         }
-
-        OnWritten();
     }
 
-    /// <summary>The buffer's reader; a stage's loops also wait through it, with <see cref="Buffer"/>'s <see cref="WaitForItemAsync"/>.</summary>
+    private async ValueTask<bool> WaitToReadSlowAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            await WaitForItemAsync(CancellationToken.None).WaitAsync(token);
+            if (Volatile.Read(ref _count) > 0)
+            {
+                return true;
+            }
+
+            if (IsDrained)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The buffer's reader, as a channel's; a stage's loops also wait through it, with <see cref="Buffer"/>'s <see cref="WaitForItemAsync"/>.</summary>
     internal sealed class BufferReader(StageBuffer<T> buffer) : ChannelReader<T>
     {
-        private readonly ChannelReader<T> _inner = buffer._channel.Reader;
-
         public StageBuffer<T> Buffer => buffer;
 
-        public override Task Completion => _inner.Completion;
+        public override Task Completion => buffer._drained.Task;
 
         public override bool CanCount => true;
 
-        public override int Count => _inner.Count;
+        public override int Count => buffer.Count;
 
-        public override bool CanPeek => true;
+        public override bool TryRead(out T item) => buffer.TryRead(out item);
 
-        public override bool TryRead(out T item)
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
         {
-            if (!_inner.TryRead(out item!))
+            if (cancellationToken.IsCancellationRequested)
             {
-                return false;
+                return ValueTask.FromCanceled<bool>(cancellationToken);
             }
 
-            buffer.OnRead();
-            return true;
+            if (buffer.Count > 0)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            return buffer.IsDrained ? new ValueTask<bool>(false) : buffer.WaitToReadSlowAsync(cancellationToken);
         }
-
-        public override bool TryPeek(out T item) => _inner.TryPeek(out item!);
-
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _inner.WaitToReadAsync(cancellationToken);
     }
 
-    private sealed class BufferWriter(StageBuffer<T> buffer) : ChannelWriter<T>
+    /// <summary>The buffer's writer, as a channel's.</summary>
+    internal sealed class BufferWriter(StageBuffer<T> buffer) : ChannelWriter<T>
     {
-        private readonly ChannelWriter<T> _inner = buffer._channel.Writer;
-
-        public override bool TryWrite(T item)
-        {
-            if (buffer._discard)
-            {
-                return !buffer._completed;
-            }
-
-            if (!_inner.TryWrite(item))
-            {
-                return false;
-            }
-
-            buffer.OnWritten();
-            return true;
-        }
+        public override bool TryWrite(T item) => buffer.TryWrite(item);
 
         public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
         {
@@ -243,21 +375,20 @@ internal sealed class StageBuffer<T>
                 return ValueTask.FromCanceled(cancellationToken);
             }
 
-            return TryWrite(item) ? ValueTask.CompletedTask : buffer.WriteSlowAsync(item, cancellationToken);
+            return buffer.TryWrite(item) ? ValueTask.CompletedTask : buffer.WriteSlowAsync(item, cancellationToken);
         }
 
-        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => _inner.WaitToWriteAsync(cancellationToken);
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("A stage buffer's writers write with WriteAsync, which waits for room itself.");
 
         public override bool TryComplete(Exception? error = null)
         {
-            var completed = _inner.TryComplete(error);
-            buffer._completed = true;
+            if (error is not null)
+            {
+                throw new NotSupportedException("A stage buffer ends without an error; a run's errors reach its caller through the run.");
+            }
 
-            // A writer still waiting for room finds the buffer closed and gets the channel's answer; a loop waiting
-            // for an item finds it ended.
-            buffer.WakeWriters();
-            buffer.WakeAllTakers();
-            return completed;
+            return buffer.TryComplete();
         }
     }
 }

@@ -26,7 +26,7 @@ internal sealed class StageDefinition<TIn, TOut>(
         // can run: work crossing a process boundary goes by reference, one item at a time. A timeout is per item,
         // which a batch could not honour. Everything else may batch.
         var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? batchWork : null;
-        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader, inputCapacity, output.Writer, counters);
+        var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader.Buffer, inputCapacity, output, counters);
 
         // On the pool, so that whoever starts the run never runs a stage's loop inline.
         run.AddPart(Task.Run(runner.RunAsync));

@@ -38,9 +38,9 @@ internal sealed class StageRunner<TIn, TOut>(
     Work<TIn, TOut>? batchWork,
     TaskOptions taskOptions,
     StageOptions options,
-    StageBuffer<TIn>.BufferReader input,
+    StageBuffer<TIn> input,
     int inputCapacity,
-    ChannelWriter<TOut> output,
+    StageBuffer<TOut> output,
     StageCounters counters) : IDisposable
 {
     /// <summary>How much work a batch holds, by the stage's measured time per item.</summary>
@@ -62,11 +62,6 @@ internal sealed class StageRunner<TIn, TOut>(
     private readonly int _parallelism = options.ParallelismOn(executor);
     private readonly StageErrorPolicy _errors = options.Errors;
 
-    // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a channel's
-    // WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each item would burn the
-    // CPU the busy stages need).
-    private readonly StageBuffer<TIn> _inputBuffer = input.Buffer;
-
     // Held while taking items and queueing their ordered entry, by loops and by running tasks alike, so that the
     // order queue is in input order. Held only for TryReads, never across a wait: a task on the executor takes it
     // without ever blocking its thread for long.
@@ -77,7 +72,7 @@ internal sealed class StageRunner<TIn, TOut>(
     // counted in items so that heavy items, taken one at a time, can still run that far ahead of a slow one (a task
     // that finds the window full must end and pay a hand-off). The first place of a take is awaited before the read
     // gate, so no taker holds the gate while it waits for one; the rest are only tried.
-    private readonly SemaphoreSlim? _window = options.KeepOrder ? Places(WindowSize(options.ParallelismOn(executor), inputCapacity)) : null;
+    private readonly WindowPlaces? _window = options.KeepOrder ? new WindowPlaces(WindowSize(options.ParallelismOn(executor), inputCapacity)) : null;
 
     // Items taken and not yet written, in take order (ordered stages only). Guarded by its own lock, which also
     // guards each entry's readiness and _flushing, so that a result marked ready is always seen by a flusher. Only
@@ -114,7 +109,7 @@ internal sealed class StageRunner<TIn, TOut>(
         }
 
         // A stopping run wakes the loops waiting for input, which then see the token and end.
-        using var stop = token.UnsafeRegister(static buffer => ((StageBuffer<TIn>)buffer!).WakeAllTakers(), _inputBuffer);
+        using var stop = token.UnsafeRegister(static buffer => ((StageBuffer<TIn>)buffer!).WakeAllTakers(), input);
         var loops = new Task[_parallelism];
         for (var i = 0; i < loops.Length; i++)
         {
@@ -137,7 +132,6 @@ internal sealed class StageRunner<TIn, TOut>(
     /// <summary>Frees the window and the batch tasks' token; called by <see cref="RunAsync"/> once no loop or task can use them.</summary>
     public void Dispose()
     {
-        _window?.Dispose();
         _chunkTokenSource?.Dispose();
     }
 
@@ -203,12 +197,15 @@ internal sealed class StageRunner<TIn, TOut>(
                     return result;
                 }
 
-                if (input.Completion.IsCompleted)
+                // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a
+                // channel's WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each
+                // item would burn the CPU the busy stages need).
+                if (input.IsDrained)
                 {
                     return default;
                 }
 
-                await _inputBuffer.WaitForItemAsync(token);
+                await input.WaitForItemAsync(token);
             }
         }
         finally
@@ -226,14 +223,25 @@ internal sealed class StageRunner<TIn, TOut>(
     {
         lock (_takeLock)
         {
-            if (!input.TryRead(out var item))
+            // The first item's window place is already held; each further item of a batch needs a place of its own,
+            // tried only: a batch never waits to grow. What is taken comes out of the buffer under one lock.
+            var want = batchWork is null ? 1 : BatchLimit();
+            var places = want > 1 && _window is not null ? _window.TryTake(want - 1) : want - 1;
+            scratch.Clear();
+            var taken = input.TryRead(scratch, 1 + places);
+            if (_window is not null)
+            {
+                // Places taken for items that were not there (the first one's is given back by the caller).
+                _window.Release(places - Math.Max(0, taken - 1));
+            }
+
+            if (taken == 0)
             {
                 return default;
             }
 
-            var many = batchWork is null ? null : BatchMore(item, scratch);
-            var count = many?.Length ?? 1;
-            return new Taken(count, item, many, NewEntry(count));
+            TIn[]? many = batchWork is null ? null : [.. scratch];
+            return new Taken(taken, scratch[0], many, NewEntry(taken));
         }
     }
 
@@ -258,39 +266,17 @@ internal sealed class StageRunner<TIn, TOut>(
     private static int WindowSize(int parallelism, int inputCapacity) =>
         2 * parallelism * Math.Max(1, (inputCapacity + 1) / parallelism);
 
-    private static SemaphoreSlim Places(int count) => new(count, count);
-
-    /// <summary>Takes more already-buffered items to go with <paramref name="first"/> into one batch.</summary>
-    private TIn[] BatchMore(TIn first, List<TIn> scratch)
+    /// <summary>How many items a batch takes: enough work that taking and passing it on costs little beside it, and a fair share of what is buffered.</summary>
+    private int BatchLimit()
     {
-        // Enough work per batch that taking and passing it on costs little beside it: cheap items go many at a time,
-        // heavy ones alone. Hand-offs between threads need no larger batches: a task pays one per time budget, not
-        // one per batch (see ExtendTicks). Small batches of heavy items keep results flowing to the next stage.
+        // Cheap items go many at a time, heavy ones alone. Hand-offs between threads need no larger batches: a task
+        // pays one per time budget, not one per batch (see ExtendTicks). Small batches of heavy items keep results
+        // flowing to the next stage.
         var perItem = Volatile.Read(ref _ticksPerItem);
         var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(s_targetBatchTicks / perItem, 1, MaxBatch);
 
         // Leave a share of what is buffered to the other loops, so that batching never idles them.
-        var limit = Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, (input.Count + 1) / _parallelism)));
-        scratch.Clear();
-        scratch.Add(first);
-        while (scratch.Count < limit)
-        {
-            // Each further item needs its own window place, tried only: a batch never waits to grow.
-            if (_window is not null && !_window.Wait(0, CancellationToken.None))
-            {
-                break;
-            }
-
-            if (!input.TryRead(out var item))
-            {
-                _window?.Release();
-                break;
-            }
-
-            scratch.Add(item);
-        }
-
-        return [.. scratch];
+        return Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, input.Count / _parallelism)));
     }
 
     /// <summary>Submits a loop's batch as one task and finishes, without blocking a thread, whatever the task handed back.</summary>
@@ -476,19 +462,16 @@ internal sealed class StageRunner<TIn, TOut>(
 
         if (chunk.Entry is not { } entry)
         {
-            for (var i = 0; i < values.Length; i++)
+            var written = output.TryWrite(values);
+            counters.Out(written);
+            if (written < values.Length)
             {
-                if (!output.TryWrite(values[i]))
-                {
-                    counters.Out(i);
-                    chunk.Results = results;
-                    chunk.WriteFrom = i;
-                    chunk.Left = Leftover.Results;
-                    return false;
-                }
+                chunk.Results = results;
+                chunk.WriteFrom = written;
+                chunk.Left = Leftover.Results;
+                return false;
             }
 
-            counters.Out(values.Length);
             return true;
         }
 
@@ -526,7 +509,7 @@ internal sealed class StageRunner<TIn, TOut>(
             return false;
         }
 
-        if (_window is not null && !_window.Wait(0, CancellationToken.None))
+        if (_window is not null && _window.TryTake(1) == 0)
         {
             return false;
         }
@@ -620,12 +603,7 @@ internal sealed class StageRunner<TIn, TOut>(
             }
 
             var results = head.Results;
-            var written = head.Written;
-            while (written < results.Count && output.TryWrite(results.At(written)))
-            {
-                written++;
-            }
-
+            var written = head.Written + TryWrite(results, head.Written);
             counters.Out(written - head.Written);
             head.Written = written;
             if (written < results.Count)
@@ -647,34 +625,36 @@ internal sealed class StageRunner<TIn, TOut>(
     {
         // A stopping run passes nothing on: what the next stage would take, it would only drop.
         token.ThrowIfCancellationRequested();
-        for (var i = from; i < results.Count; i++)
-        {
-            // TryWrite first: a buffer with room takes the item without the state machine of an awaited write.
-            if (!output.TryWrite(results.At(i)))
-            {
-                counters.Out(i - from);
-                return WriteSlowAsync(results, i, token);
-            }
-        }
 
-        // One counter update per batch rather than per item: readers see the batch arrive at once, as its items did.
-        counters.Out(results.Count - from);
-        return ValueTask.CompletedTask;
+        // A buffer with room takes the results under one lock, without the state machine of an awaited write, and
+        // one counter update per batch: readers see the batch arrive at once, as its items did.
+        var written = from + TryWrite(results, from);
+        counters.Out(written - from);
+        return written == results.Count ? ValueTask.CompletedTask : WriteSlowAsync(results, written, token);
     }
 
     private async ValueTask WriteSlowAsync(Results results, int from, CancellationToken token)
     {
-        for (var i = from; i < results.Count; i++)
+        var i = from;
+        while (i < results.Count)
         {
-            // The buffer is full: wait for room, then try the fast path again for the rest.
-            var value = results.At(i);
-            if (!output.TryWrite(value))
-            {
-                await output.WriteAsync(value, token);
-            }
-
-            counters.Out(1);
+            // The buffer is full: wait for room for one, then write what else fits in one go.
+            await output.Writer.WriteAsync(results.At(i), token);
+            var more = TryWrite(results, i + 1);
+            counters.Out(1 + more);
+            i += 1 + more;
         }
+    }
+
+    /// <summary>Writes what fits of <paramref name="results"/> from index <paramref name="from"/> without waiting; returns how many.</summary>
+    private int TryWrite(Results results, int from)
+    {
+        if (from >= results.Count)
+        {
+            return 0;
+        }
+
+        return results.Many is { } many ? output.TryWrite(many.AsSpan(from, results.Count - from)) : output.TryWrite(results.One!) ? 1 : 0;
     }
 
     /// <summary>Applies the error policy to a batch's items (all of them when <paramref name="outcomes"/> is null: the batch never ran). Returns the results, in order.</summary>

@@ -132,4 +132,59 @@ public sealed class StageBufferTests
         // Once the token is cancelled, a new wait does not park.
         Assert.True(other.WaitForItemAsync(stop.Token).IsCompleted);
     }
+
+    [Fact]
+    public void BatchWrites_TakeWhatFits_AndBatchReads_KeepTheOrder_AcrossTheRingsEnd()
+    {
+        var buffer = new StageBuffer<int>(capacity: 5, singleWriter: false);
+        Assert.Equal(3, buffer.TryWrite([1, 2, 3]));
+        var taken = new List<int>();
+        Assert.Equal(2, buffer.TryRead(taken, 2));
+
+        // Two slots are free at the ring's end and two at its start: the batch wraps round, and the rest is refused.
+        Assert.Equal(4, buffer.TryWrite([4, 5, 6, 7, 8, 9]));
+        Assert.Equal(5, buffer.Count);
+        Assert.Equal(0, buffer.TryWrite([10]));
+
+        Assert.Equal(5, buffer.TryRead(taken, 10));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], taken);
+        Assert.Equal(0, buffer.TryRead(taken, 10));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task BatchWrite_WakesOneWaitingLoopPerItem_AndACompletedBufferTakesNone()
+    {
+        var buffer = new StageBuffer<int>(capacity: 8, singleWriter: false);
+        var waits = Enumerable.Range(0, 3).Select(_ => buffer.WaitForItemAsync(CancellationToken.None)).ToArray();
+        Assert.Equal(2, buffer.TryWrite([1, 2]));
+        await Task.WhenAll(waits[0], waits[1]).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(waits[2].IsCompleted);
+
+        Assert.True(buffer.TryComplete());
+        await waits[2].WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, buffer.TryWrite([3]));
+        Assert.False(buffer.IsDrained);
+        Assert.False(buffer.Reader.Completion.IsCompleted);
+
+        var rest = new List<int>();
+        Assert.Equal(2, buffer.TryRead(rest, 8));
+        Assert.True(buffer.IsDrained);
+        await buffer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task BatchRead_DrainingAFullBufferToHalf_WakesTheWaitingWriter()
+    {
+        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: true);
+        Assert.Equal(4, buffer.TryWrite([1, 2, 3, 4]));
+        var write = buffer.Writer.WriteAsync(5).AsTask();
+        var taken = new List<int>();
+        Assert.Equal(1, buffer.TryRead(taken, 1));
+        Assert.False(write.IsCompleted);
+
+        Assert.Equal(2, buffer.TryRead(taken, 2));
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, buffer.TryRead(taken, 4));
+        Assert.Equal([1, 2, 3, 4, 5], taken);
+    }
 }
