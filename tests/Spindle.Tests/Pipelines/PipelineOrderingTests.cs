@@ -138,4 +138,24 @@ public sealed class PipelineOrderingTests
         Assert.Equal(Enumerable.Range(0, 100), results);
         Assert.Equal(100, result.Progress.SourcePulled);
     }
+
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ManyCheapItemsThroughSmallBuffers_EachArrivesOnce_InOrderWhenKept(bool keepOrder)
+    {
+        // Small buffers and several loops per stage: the buffers fill and empty on nearly every batch, so batch writes
+        // that wrap round the ring, partial writes into a nearly full buffer and waits for room all happen many times.
+        const int Count = 30_000;
+        var results = new List<int>(Count);
+        var options = new StageOptions { Parallelism = 3, KeepOrder = keepOrder };
+        await Pipeline.From(Enumerable.Range(0, Count), new PipelineOptions { Name = "many", BufferCapacity = 5 })
+            .Then("double", PipelineWork.Twice, options)
+            .Then("echo", PipelineWork.Echo, options.OnIo())
+            .Then("halve", (int x) => x / 2, options)
+            .RunAsync(results.Add);
+
+        Assert.Equal(Enumerable.Range(0, Count), keepOrder ? results : results.Order());
+    }
 }
+
