@@ -22,8 +22,12 @@ namespace Spindle.Pipelines;
 /// </remarks>
 internal sealed class StageBuffer<T>
 {
-    private readonly T[] _ring;
+    // Grown on demand up to the capacity, so that a large bound costs memory only when it is used.
+    private const int InitialRing = 256;
+
+    private readonly int _capacity;
     private readonly int _lowWater;
+    private T[] _ring;
 
     // Guards the ring, the completion flag, the room waiter and the waiting loops; never held across anything that
     // can run user code or wait (a woken waiter's continuation runs asynchronously, on the thread pool).
@@ -53,7 +57,8 @@ internal sealed class StageBuffer<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _ = singleWriter;
         _discard = discard;
-        _ring = new T[capacity];
+        _capacity = capacity;
+        _ring = new T[Math.Min(capacity, InitialRing)];
         _lowWater = capacity / 2;
         Reader = new BufferReader(this);
         Writer = new BufferWriter(this);
@@ -64,7 +69,7 @@ internal sealed class StageBuffer<T>
     public BufferWriter Writer { get; }
 
     /// <summary>The most items the buffer holds.</summary>
-    public int Capacity => _ring.Length;
+    public int Capacity => _capacity;
 
     /// <summary>How many items are buffered now; read without the lock, so only an estimate while others write or read.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -124,9 +129,14 @@ internal sealed class StageBuffer<T>
 
         lock (_lock)
         {
-            if (_completed || _count == _ring.Length)
+            if (_completed || _count == _capacity)
             {
                 return false;
+            }
+
+            if (_count == _ring.Length)
+            {
+                Grow(_count + 1);
             }
 
             var tail = _head + _count;
@@ -152,7 +162,12 @@ internal sealed class StageBuffer<T>
                 return 0;
             }
 
-            var n = Math.Min(items.Length, _ring.Length - _count);
+            var n = Math.Min(items.Length, _capacity - _count);
+            if (_count + n > _ring.Length)
+            {
+                Grow(_count + n);
+            }
+
             var tail = _head + _count;
             if (tail >= _ring.Length)
             {
@@ -256,6 +271,17 @@ internal sealed class StageBuffer<T>
 
         AfterRead(room, drained);
         return true;
+    }
+
+    /// <summary>Under the lock: a larger ring for at least <paramref name="needed"/> items (at most the capacity), the items moved to its start, in order.</summary>
+    private void Grow(int needed)
+    {
+        var ring = new T[Math.Min(_capacity, Math.Max(needed, 2 * _ring.Length))];
+        var first = Math.Min(_count, _ring.Length - _head);
+        _ring.AsSpan(_head, first).CopyTo(ring);
+        _ring.AsSpan(0, _count - first).CopyTo(ring.AsSpan(first));
+        _ring = ring;
+        _head = 0;
     }
 
     /// <summary>Under the lock, after a read: the room waiter to wake, if the buffer is now down to the low-water mark.</summary>

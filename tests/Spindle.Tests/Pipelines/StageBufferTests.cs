@@ -187,4 +187,38 @@ public sealed class StageBufferTests
         Assert.Equal(2, buffer.TryRead(taken, 4));
         Assert.Equal([1, 2, 3, 4, 5], taken);
     }
+
+    [Fact]
+    public void LargeCapacity_CostsMemoryOnlyAsItFills_AndGrowingKeepsTheOrder()
+    {
+        // A bound of int.MaxValue is accepted and allocates nothing like it up front.
+        var huge = new StageBuffer<int>(capacity: int.MaxValue, singleWriter: true);
+        Assert.True(huge.TryWrite(1));
+        Assert.True(huge.TryRead(out var one));
+        Assert.Equal(1, one);
+
+        // Reads first move the ring's start, so that the growth copies a ring that wraps round.
+        var buffer = new StageBuffer<int>(capacity: 1_000, singleWriter: false);
+        var taken = new List<int>();
+        var next = 0;
+        for (var round = 0; round < 10; round++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                Assert.True(buffer.TryWrite(next++));
+            }
+
+            var batch = Enumerable.Range(next, 70).ToArray();
+            Assert.Equal(70, buffer.TryWrite(batch));
+            next += 70;
+            Assert.Equal(10, buffer.TryRead(taken, 10));
+        }
+
+        Assert.Equal(900, buffer.Count);
+        Assert.Equal(100, buffer.TryWrite(Enumerable.Range(next, 200).ToArray()));
+        Assert.False(buffer.TryWrite(-1));
+        Assert.Equal(1_000, buffer.TryRead(taken, int.MaxValue));
+        Assert.Equal(Enumerable.Range(0, 1_100), taken);
+    }
 }
+
