@@ -263,8 +263,9 @@ internal sealed class StageRunner<TIn, TOut>(
     }
 
     /// <summary>The order window's places: 2 × <paramref name="parallelism"/> takes of a parallel share of the input buffer.</summary>
+    /// <remarks>Counted in longs: a bound near <see cref="int.MaxValue"/> would overflow, and caps the window instead.</remarks>
     private static int WindowSize(int parallelism, int inputCapacity) =>
-        2 * parallelism * Math.Max(1, (inputCapacity + 1) / parallelism);
+        (int)Math.Min(int.MaxValue, 2L * parallelism * Math.Max(1, (inputCapacity + 1L) / parallelism));
 
     /// <summary>How many items a batch takes: enough work that taking and passing it on costs little beside it, and a fair share of what is buffered.</summary>
     private int BatchLimit()

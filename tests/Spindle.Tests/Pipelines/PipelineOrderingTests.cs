@@ -157,5 +157,18 @@ public sealed class PipelineOrderingTests
 
         Assert.Equal(Enumerable.Range(0, Count), keepOrder ? results : results.Order());
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task HugeBufferCapacities_RunAsAnyOther()
+    {
+        // 2^30 in front of an ordered stage of 2 loops makes an order window of 2^31 places, past int's range.
+        var results = new List<int>();
+        await Pipeline.From(Enumerable.Range(0, 1_000), new PipelineOptions { Name = "unbounded", BufferCapacity = int.MaxValue })
+            .Then("double", PipelineWork.Twice, new StageOptions { Parallelism = 2, BufferCapacity = 1 << 30 })
+            .Then("echo", PipelineWork.Echo, new StageOptions { Parallelism = 3 }.OnIo())
+            .RunAsync(results.Add);
+
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(x => x * 2), results);
+    }
 }
 
