@@ -1,0 +1,35 @@
+using MessagePack;
+using MessagePack.Resolvers;
+using Spindle.Processes;
+
+namespace Spindle.Tests.Processes;
+
+/// <summary>The payload serializer's resolver: the contractless resolver's formats, reached lazily for user types.</summary>
+public sealed class PayloadSerializerTests
+{
+    private static readonly MessagePackSerializerOptions Contractless = MessagePackSerializerOptions.Standard
+        .WithResolver(ContractlessStandardResolver.Instance)
+        .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    [Fact]
+    public void EveryKindOfPayload_HasTheContractlessResolversBytes_AndRoundTrips()
+    {
+        AssertSameAsContractless(new[] { 1, -2, int.MaxValue });
+        AssertSameAsContractless("text with ünïcode");
+        AssertSameAsContractless(new byte[] { 1, 2, 3 });
+        AssertSameAsContractless(3.25);
+        AssertSameAsContractless(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 });
+        AssertSameAsContractless(new List<Point> { new(1, 2), new(3, 4) });
+        AssertSameAsContractless(new Point(5, 6));
+        AssertSameAsContractless((Name: "x", Count: 7));
+    }
+
+    private static void AssertSameAsContractless<T>(T value)
+    {
+        var bytes = PayloadSerializer.Serialize(value);
+        Assert.Equal(MessagePackSerializer.Serialize(value, Contractless), bytes);
+        Assert.Equal(value, PayloadSerializer.Deserialize<T>(bytes));
+    }
+
+    public sealed record Point(int X, int Y);
+}
