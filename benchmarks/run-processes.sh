@@ -33,7 +33,7 @@ row("Map of 1,000,000 trivial items", f"{sm/1e6:.2f} M items/s (automatic batchi
 ss, ps = s["cpu.serial"] / s["cpu.processes"], p["cpu.serial"] / p["cpu.processes"]
 row("40 CPU tasks of ~50 ms, speedup over serial", f"{ss:.2f}x", f"{ps:.2f}x", f"{ss/ps:.2f}x", ">= 1.9x", ss >= 1.9)
 row("create a 2-worker executor → first result", f"{s['first_result']*1000:.0f} ms", f"{p['first_result']*1000:.0f} ms (spawn Pool)", f"{s['first_result']/p['first_result']:.2f}x", "<= 100 ms", s["first_result"] <= 0.1)
-row("resident memory (RSS) of an idle worker", f"{s['idle_rss_mb']:.1f} MB (of which private: {s['idle_private_mb']:.1f} MB; the rest is the runtime's shared libraries)", f"{p['idle_rss_mb']:.1f} MB", f"{s['idle_rss_mb']/p['idle_rss_mb']:.2f}x", "<= 40 MB", s["idle_rss_mb"] <= 40)
+row("resident memory (RSS) of an idle worker", f"{s['idle_rss_mb']:.2f} MB (of which private: {s['idle_private_mb']:.1f} MB; the rest is the runtime's shared libraries)", f"{p['idle_rss_mb']:.1f} MB", f"{s['idle_rss_mb']/p['idle_rss_mb']:.2f}x", "<= 40 MB", s["idle_rss_mb"] <= 40)
 print(f"| recovery: SIGKILL of an idle worker → its replacement serving | {s['recovery']*1000:.0f} ms | (a Python pool breaks or hangs instead) | | reported | yes |")
 PY
 rm -rf "$out"
