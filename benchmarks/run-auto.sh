@@ -25,7 +25,7 @@ for gc, name in [("wks", "workstation"), ("svr", "server")]:
     best = min(combos, key=combos.get); worst = max(combos, key=combos.get)
     auto = d["auto"]
     if gc == "wks":
-        print(f"Command: `bash benchmarks/run-auto.sh {repeats}` (medians of {repeats} rounds after a warm-up; 2 CPU threads, 2 worker processes). "
+        print(f"Command: `bash benchmarks/run-auto.sh {repeats}` (medians of {repeats} interleaved rounds after a warm-up round: every round runs every assignment once, each on its own executor kept for the whole run; 2 CPU threads, 2 worker processes). "
               f"Load average before/after: {before} / {after}. Workload: 200 downloads of 50 ms + 40 CPU tasks of ~50 ms + 40 allocation-heavy tasks of ~50 ms, submitted together. "
               "An assignment is written download-cpu-alloc lanes (io = I/O lane, cpu = CPU lane, proc = worker processes); io-cpu-cpu is \"everything on threads\" (the thread executor's own routing), proc-proc-proc \"everything on processes\".")
         print()

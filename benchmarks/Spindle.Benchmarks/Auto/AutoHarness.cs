@@ -39,33 +39,47 @@ public sealed class AutoHarness : IHarness
 
         var times = configs.ToDictionary(c => c.Name, _ => new List<double>());
         var gc = new Dictionary<string, List<double>> { ["alloc.cpu_lane"] = [], ["alloc.processes"] = [], ["alloc.serial"] = [] };
-        foreach (var config in configs)
+        // One executor per assignment, all alive for the whole run, and the rounds interleaved: each round runs every
+        // assignment once, starting one further along the list each time, so that the machine's drift over the minutes
+        // of a run (other work on its cores, the disk) falls on every assignment alike instead of on whichever ran then.
+        // Each executor keeps what it learnt between rounds (Auto its profiles, every one its I/O lane's concurrency);
+        // round -1, untimed, is where Auto first measures its functions.
+        var executors = configs.Select(_ => (AutoExecutor)Executor.Auto(new AutoExecutorOptions
         {
-            await using var executor = Executor.Auto(new AutoExecutorOptions
-            {
-                Name = "bench",
-                CpuThreads = Environment.ProcessorCount,
-                Processes = new ProcessExecutorOptions { Name = "bench processes", MaxWorkers = Environment.ProcessorCount, Start = WorkerStart.Lazy },
-            });
+            Name = "bench",
+            CpuThreads = Environment.ProcessorCount,
+            Processes = new ProcessExecutorOptions { Name = "bench processes", MaxWorkers = Environment.ProcessorCount, Start = WorkerStart.Lazy },
+        })).ToArray();
+        try
+        {
             for (var round = -1; round < repeats; round++)
             {
-                var clock = Stopwatch.StartNew();
-                await Mixed(executor, config.Io, config.Cpu, config.Alloc, primes, rounds);
-                var seconds = clock.Elapsed.TotalSeconds;
-                if (round >= 0)
+                for (var k = 0; k < configs.Count; k++)
                 {
-                    times[config.Name].Add(seconds);
-                }
+                    var i = (k + round + 1) % configs.Count;
+                    var config = configs[i];
+                    var clock = Stopwatch.StartNew();
+                    await Mixed(executors[i], config.Io, config.Cpu, config.Alloc, primes, rounds);
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    if (round >= 0)
+                    {
+                        times[config.Name].Add(seconds);
+                    }
 
-                log.WriteLine($"{config.Name,-8} round {round,2} {seconds * 1000,8:0} ms");
+                    log.WriteLine($"{config.Name,-8} round {round,2} {seconds * 1000,8:0} ms");
+                }
             }
 
-            if (config.Name == "auto")
+            foreach (var report in executors[0].Report())
             {
-                foreach (var report in executor.Report())
-                {
-                    log.WriteLine($"auto report: {report.Function} -> {report.Lane}: {report.Reason}");
-                }
+                log.WriteLine($"auto report: {report.Function} -> {report.Lane}: {report.Reason}");
+            }
+        }
+        finally
+        {
+            foreach (var executor in executors)
+            {
+                await executor.DisposeAsync();
             }
         }
 
