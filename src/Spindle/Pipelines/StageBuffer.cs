@@ -87,11 +87,14 @@ internal sealed class StageBuffer<T>
     /// channel's own <c>WaitToReadAsync</c> wakes every waiter for each item; one waiter at a time, behind a gate,
     /// costs a second hop per item, as the woken waiter hands the gate to the next, who only waits again.
     /// </remarks>
-    public Task WaitForItemAsync(CancellationToken token)
+    public Task WaitForItemAsync(CancellationToken token) => Register(token)?.Task ?? Task.CompletedTask;
+
+    /// <summary>Queues a waiter for the next item; null if an item is there already, the buffer has completed or <paramref name="token"/> is cancelled.</summary>
+    private TaskCompletionSource? Register(CancellationToken token)
     {
         if (Volatile.Read(ref _count) > 0 || token.IsCancellationRequested)
         {
-            return Task.CompletedTask;
+            return null;
         }
 
         lock (_lock)
@@ -101,12 +104,12 @@ internal sealed class StageBuffer<T>
             // seen here comes after the registration and wakes it.
             if (_count > 0 || _completed || token.IsCancellationRequested)
             {
-                return Task.CompletedTask;
+                return null;
             }
 
             var taker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _takers.Enqueue(taker);
-            return taker.Task;
+            return taker;
         }
     }
 
@@ -222,6 +225,11 @@ internal sealed class StageBuffer<T>
         lock (_lock)
         {
             n = Math.Min(max, _count);
+            if (n <= 0)
+            {
+                return 0;
+            }
+
             for (var i = 0; i < n; i++)
             {
                 into.Add(_ring[_head]);
@@ -231,11 +239,6 @@ internal sealed class StageBuffer<T>
                 }
 
                 _head = _head + 1 == _ring.Length ? 0 : _head + 1;
-            }
-
-            if (n == 0)
-            {
-                return 0;
             }
 
             Volatile.Write(ref _count, _count - n);
@@ -309,9 +312,13 @@ internal sealed class StageBuffer<T>
     /// <summary>Under the lock: wakes up to <paramref name="count"/> waiting loops (their continuations run on the thread pool).</summary>
     private void WakeTakers(int count)
     {
-        while (count-- > 0 && _takers.TryDequeue(out var taker))
+        while (count > 0 && _takers.TryDequeue(out var taker))
         {
-            taker.TrySetResult();
+            // A waiter that gave up (cancelled) refuses the wake, which goes to the next.
+            if (taker.TrySetResult())
+            {
+                count--;
+            }
         }
     }
 
@@ -347,7 +354,16 @@ internal sealed class StageBuffer<T>
     {
         while (true)
         {
-            await WaitForItemAsync(CancellationToken.None).WaitAsync(token);
+            if (Register(CancellationToken.None) is { } taker)
+            {
+                // A wait given up is completed as cancelled, so that it cannot take the wake of an item written later
+                // from a waiter still there.
+                using (token.UnsafeRegister(static (t, cancelled) => ((TaskCompletionSource)t!).TrySetCanceled(cancelled), taker))
+                {
+                    await taker.Task.ConfigureAwait(false);
+                }
+            }
+
             if (Volatile.Read(ref _count) > 0)
             {
                 return true;

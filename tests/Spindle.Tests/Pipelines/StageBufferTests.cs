@@ -220,5 +220,20 @@ public sealed class StageBufferTests
         Assert.Equal(1_000, buffer.TryRead(taken, int.MaxValue));
         Assert.Equal(Enumerable.Range(0, 1_100), taken);
     }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task AReadWaitGivenUp_IsCancelled_AndDoesNotTakeTheWakeOfAWaiterBehindIt()
+    {
+        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: true);
+        using var cts = new CancellationTokenSource();
+        var givenUp = buffer.Reader.WaitToReadAsync(cts.Token).AsTask();
+        var waiting = buffer.WaitForItemAsync(CancellationToken.None);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givenUp.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.True(buffer.TryWrite(1));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await buffer.Reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
 
