@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Spindle.Pipelines;
 
 /// <summary>A source of <typeparamref name="T"/>, opened afresh by each run.</summary>
@@ -12,7 +10,7 @@ internal sealed class SourceDefinition<T>(Func<CancellationToken, IAsyncEnumerab
 
     public override object Start(PipelineRunState run, int capacity, bool discard)
     {
-        var buffer = new StageBuffer<T>(capacity, singleWriter: true, discard);
+        var buffer = new StageBuffer<T>(capacity, discard);
         run.AddPart(Task.Run(() => PumpAsync(run, buffer)));
         return buffer.Reader;
     }

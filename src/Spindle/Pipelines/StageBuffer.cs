@@ -52,10 +52,9 @@ internal sealed class StageBuffer<T>
     // stage never waits for a reader that only throws them away.
     private readonly bool _discard;
 
-    public StageBuffer(int capacity, bool singleWriter, bool discard = false)
+    public StageBuffer(int capacity, bool discard = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ = singleWriter;
         _discard = discard;
         _capacity = capacity;
         _ring = new T[Math.Min(capacity, InitialRing)];
@@ -123,32 +122,7 @@ internal sealed class StageBuffer<T>
     }
 
     /// <summary>Writes <paramref name="item"/> if there is room; false if the buffer is full or completed.</summary>
-    public bool TryWrite(T item)
-    {
-        if (_discard)
-        {
-            return !_completed;
-        }
-
-        lock (_lock)
-        {
-            if (_completed || _count == _capacity)
-            {
-                return false;
-            }
-
-            if (_count == _ring.Length)
-            {
-                Grow(_count + 1);
-            }
-
-            var tail = _head + _count;
-            _ring[tail < _ring.Length ? tail : tail - _ring.Length] = item;
-            Volatile.Write(ref _count, _count + 1);
-            WakeTakers(1);
-            return true;
-        }
-    }
+    public bool TryWrite(T item) => TryWrite(new ReadOnlySpan<T>(in item)) == 1;
 
     /// <summary>Writes as many of <paramref name="items"/>, in order, as there is room for, under one lock; returns how many (0 if completed).</summary>
     public int TryWrite(ReadOnlySpan<T> items)
@@ -200,16 +174,8 @@ internal sealed class StageBuffer<T>
                 return false;
             }
 
-            item = _ring[_head];
-            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-            {
-                _ring[_head] = default!;
-            }
-
-            _head = _head + 1 == _ring.Length ? 0 : _head + 1;
-            Volatile.Write(ref _count, _count - 1);
-            room = TakeRoom();
-            drained = _count == 0 && _completed;
+            item = DequeueOne();
+            (room, drained) = AfterDequeue(1);
         }
 
         AfterRead(room, drained);
@@ -232,22 +198,34 @@ internal sealed class StageBuffer<T>
 
             for (var i = 0; i < n; i++)
             {
-                into.Add(_ring[_head]);
-                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-                {
-                    _ring[_head] = default!;
-                }
-
-                _head = _head + 1 == _ring.Length ? 0 : _head + 1;
+                into.Add(DequeueOne());
             }
 
-            Volatile.Write(ref _count, _count - n);
-            room = TakeRoom();
-            drained = _count == 0 && _completed;
+            (room, drained) = AfterDequeue(n);
         }
 
         AfterRead(room, drained);
         return n;
+    }
+
+    /// <summary>Under the lock: takes the item at the head of the ring, freeing its slot; the count is the caller's to update.</summary>
+    private T DequeueOne()
+    {
+        var item = _ring[_head];
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            _ring[_head] = default!;
+        }
+
+        _head = _head + 1 == _ring.Length ? 0 : _head + 1;
+        return item;
+    }
+
+    /// <summary>Under the lock, after <paramref name="n"/> items were taken: the new count, the room waiter to wake, and whether the buffer is now drained.</summary>
+    private (TaskCompletionSource? Room, bool Drained) AfterDequeue(int n)
+    {
+        Volatile.Write(ref _count, _count - n);
+        return (TakeRoom(), _count == 0 && _completed);
     }
 
     /// <summary>Completes the buffer: writes are refused from now on; readers take what is left, then find it ended.</summary>

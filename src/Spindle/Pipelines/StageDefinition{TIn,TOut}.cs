@@ -18,7 +18,7 @@ internal sealed class StageDefinition<TIn, TOut>(
         // Every part of a run hands the next the reader of a StageBuffer, whose loops wait through it.
         var reader = (StageBuffer<TIn>.BufferReader)input;
         // Written by several worker loops, and read by the next stage's loops (or the consumer).
-        var output = new StageBuffer<TOut>(outputCapacity, singleWriter: false, discardOutput);
+        var output = new StageBuffer<TOut>(outputCapacity, discardOutput);
         var executor = run.ExecutorFor(Options);
         var counters = new StageCounters(Name, executor.Name, Options.ParallelismOn(executor), inputCapacity, () => reader.Count);
         run.AddStage(counters);

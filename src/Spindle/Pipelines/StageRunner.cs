@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Spindle.Threads;
 
 namespace Spindle.Pipelines;
@@ -197,14 +196,14 @@ internal sealed class StageRunner<TIn, TOut>(
                     return result;
                 }
 
-                // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a
-                // channel's WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each
-                // item would burn the CPU the busy stages need).
                 if (input.IsDrained)
                 {
                     return default;
                 }
 
+                // Idle loops wait for input through the buffer itself, which wakes one of them per item written (a
+                // channel's WaitToReadAsync wakes every waiter per item, and hundreds of idle I/O loops woken for each
+                // item would burn the CPU the busy stages need).
                 await input.WaitForItemAsync(token);
             }
         }

@@ -9,7 +9,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task FullBuffer_WakesAWaitingWriterOnlyOnceDrainedToHalf()
     {
-        var buffer = new StageBuffer<int>(capacity: 8, singleWriter: true);
+        var buffer = new StageBuffer<int>(capacity: 8);
         for (var i = 0; i < 8; i++)
         {
             Assert.True(buffer.Writer.TryWrite(i));
@@ -42,7 +42,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task CompletedWhileAWriterWaits_TheWriteFailsAsOnAClosedChannel()
     {
-        var buffer = new StageBuffer<int>(capacity: 2, singleWriter: false);
+        var buffer = new StageBuffer<int>(capacity: 2);
         Assert.True(buffer.Writer.TryWrite(1));
         Assert.True(buffer.Writer.TryWrite(2));
         var write = buffer.Writer.WriteAsync(3).AsTask();
@@ -54,7 +54,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task CancelledWhileWaiting_TheWriteIsCancelled_AndTheBufferKeepsItsItems()
     {
-        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: true);
+        var buffer = new StageBuffer<int>(capacity: 1);
         Assert.True(buffer.Writer.TryWrite(1));
         using var cts = new CancellationTokenSource();
         var write = buffer.Writer.WriteAsync(2, cts.Token).AsTask();
@@ -69,7 +69,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task DiscardingBuffer_TakesEverythingAndHoldsNothing_AndEndsWhenCompleted()
     {
-        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: false, discard: true);
+        var buffer = new StageBuffer<int>(capacity: 1, discard: true);
         for (var i = 0; i < 100; i++)
         {
             Assert.True(buffer.Writer.TryWrite(i));
@@ -88,7 +88,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task WaitingLoops_EachItemWrittenWakesOne_OldestFirst()
     {
-        var buffer = new StageBuffer<int>(capacity: 1, singleWriter: true);
+        var buffer = new StageBuffer<int>(capacity: 1);
         var first = buffer.WaitForItemAsync(CancellationToken.None);
         var second = buffer.WaitForItemAsync(CancellationToken.None);
         var third = buffer.WaitForItemAsync(CancellationToken.None);
@@ -115,13 +115,13 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task WaitingLoops_AllWakeWhenTheBufferCompletes_OrWhenWokenForAStop()
     {
-        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: false);
+        var buffer = new StageBuffer<int>(capacity: 4);
         var waits = Enumerable.Range(0, 5).Select(_ => buffer.WaitForItemAsync(CancellationToken.None)).ToArray();
         Assert.True(buffer.Writer.TryComplete());
         await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(buffer.WaitForItemAsync(CancellationToken.None).IsCompleted);
 
-        var other = new StageBuffer<int>(capacity: 4, singleWriter: false);
+        var other = new StageBuffer<int>(capacity: 4);
         using var stop = new CancellationTokenSource();
         var stopped = Enumerable.Range(0, 3).Select(_ => other.WaitForItemAsync(stop.Token)).ToArray();
         await stop.CancelAsync();
@@ -136,7 +136,7 @@ public sealed class StageBufferTests
     [Fact]
     public void BatchWrites_TakeWhatFits_AndBatchReads_KeepTheOrder_AcrossTheRingsEnd()
     {
-        var buffer = new StageBuffer<int>(capacity: 5, singleWriter: false);
+        var buffer = new StageBuffer<int>(capacity: 5);
         Assert.Equal(3, buffer.TryWrite([1, 2, 3]));
         var taken = new List<int>();
         Assert.Equal(2, buffer.TryRead(taken, 2));
@@ -154,7 +154,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task BatchWrite_WakesOneWaitingLoopPerItem_AndACompletedBufferTakesNone()
     {
-        var buffer = new StageBuffer<int>(capacity: 8, singleWriter: false);
+        var buffer = new StageBuffer<int>(capacity: 8);
         var waits = Enumerable.Range(0, 3).Select(_ => buffer.WaitForItemAsync(CancellationToken.None)).ToArray();
         Assert.Equal(2, buffer.TryWrite([1, 2]));
         await Task.WhenAll(waits[0], waits[1]).WaitAsync(TimeSpan.FromSeconds(30));
@@ -175,7 +175,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task BatchRead_DrainingAFullBufferToHalf_WakesTheWaitingWriter()
     {
-        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: true);
+        var buffer = new StageBuffer<int>(capacity: 4);
         Assert.Equal(4, buffer.TryWrite([1, 2, 3, 4]));
         var write = buffer.Writer.WriteAsync(5).AsTask();
         var taken = new List<int>();
@@ -192,13 +192,13 @@ public sealed class StageBufferTests
     public void LargeCapacity_CostsMemoryOnlyAsItFills_AndGrowingKeepsTheOrder()
     {
         // A bound of int.MaxValue is accepted and allocates nothing like it up front.
-        var huge = new StageBuffer<int>(capacity: int.MaxValue, singleWriter: true);
+        var huge = new StageBuffer<int>(capacity: int.MaxValue);
         Assert.True(huge.TryWrite(1));
         Assert.True(huge.TryRead(out var one));
         Assert.Equal(1, one);
 
         // Reads first move the ring's start, so that the growth copies a ring that wraps round.
-        var buffer = new StageBuffer<int>(capacity: 1_000, singleWriter: false);
+        var buffer = new StageBuffer<int>(capacity: 1_000);
         var taken = new List<int>();
         var next = 0;
         for (var round = 0; round < 10; round++)
@@ -224,7 +224,7 @@ public sealed class StageBufferTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task AReadWaitGivenUp_IsCancelled_AndDoesNotTakeTheWakeOfAWaiterBehindIt()
     {
-        var buffer = new StageBuffer<int>(capacity: 4, singleWriter: true);
+        var buffer = new StageBuffer<int>(capacity: 4);
         using var cts = new CancellationTokenSource();
         var givenUp = buffer.Reader.WaitToReadAsync(cts.Token).AsTask();
         var waiting = buffer.WaitForItemAsync(CancellationToken.None);
