@@ -10,8 +10,11 @@ internal abstract class FunctionInvoker
 {
     public abstract byte[] Invoke(ReadOnlyMemory<byte> argument, CancellationToken token);
 
-    /// <summary>Runs a batch; on the first exception returns the results before it and the error.</summary>
-    public abstract (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, CancellationToken token);
+    /// <summary>
+    /// Runs a batch; on the first exception returns the results before it and the error. When
+    /// <paramref name="stopEarly"/> says so after an item, the batch stops there and returns fewer results than items.
+    /// </summary>
+    public abstract (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, Func<bool>? stopEarly, CancellationToken token);
 
     /// <summary>
     /// Finds a method by assembly and metadata token, with the object to call it on: none for a static method, the
@@ -83,7 +86,7 @@ internal sealed class FunctionInvoker<TArg, TResult> : FunctionInvoker
         return PayloadSerializer.Serialize(_run(arg, token));
     }
 
-    public override (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, CancellationToken token)
+    public override (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, Func<bool>? stopEarly, CancellationToken token)
     {
         var args = PayloadSerializer.Deserialize<TArg[]>(arguments);
         var results = new TResult[args.Length];
@@ -98,6 +101,12 @@ internal sealed class FunctionInvoker<TArg, TResult> : FunctionInvoker
 #pragma warning restore CA1031
             {
                 return (PayloadSerializer.Serialize(results.AsSpan(0, i).ToArray()), e);
+            }
+
+            if (stopEarly is not null && i < args.Length - 1 && stopEarly())
+            {
+                // The parent sends the items after this one to another worker.
+                return (PayloadSerializer.Serialize(results.AsSpan(0, i + 1).ToArray()), null);
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Spindle.Diagnostics;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
@@ -418,6 +419,7 @@ internal sealed partial class ProcessExecutor : Executor
 
         ProcessTask task;
         bool wasRunning;
+        bool stoppedShort;
         lock (_gate)
         {
             if (!worker.InFlight.TryPeek(out var head) || head.Id != taskId)
@@ -425,6 +427,15 @@ internal sealed partial class ProcessExecutor : Executor
                 throw new InvalidDataException($"Worker {worker.Id} answered task {taskId}, which is not the task it is running.");
             }
 
+            // A batch answered with fewer results than items was stopped short by its worker (it grew past its memory
+            // limit between two items); the rest of the batch runs again, first in line, while the worker is recycled.
+            var done = type == FrameType.Result && head.IsBatch ? BatchPayload.Count(fields.Rest) : -1;
+            if (done == 0 && head.Items > 0)
+            {
+                throw new InvalidDataException($"Worker {worker.Id} answered a batch of {head.Items} items with no results.");
+            }
+
+            stoppedShort = done > 0 && done < head.Items;
             task = worker.InFlight.Dequeue();
             wasRunning = task.State == ProcessTaskState.Running;
             worker.TasksDone++;
@@ -450,8 +461,31 @@ internal sealed partial class ProcessExecutor : Executor
                 RetireLocked(worker);
             }
 
+            if (stoppedShort && !task.IsFinished && !task.CallerToken.IsCancellationRequested)
+            {
+                // Under the gate, so no dispatch sees the batch half cut; this happens once per recycled worker.
+                var rest = task.Items - done;
+                task.StopShort(fields.Rest, done, elapsed);
+                Tracker.Finished(wasRunning, TaskOutcome.Completed, done);
+                if (wasRunning)
+                {
+                    Tracker.Requeued(rest);
+                }
+
+                Requeue(task);
+            }
+            else
+            {
+                stoppedShort = false;
+            }
+
             EnsureWorkersLocked();
             DispatchLocked();
+        }
+
+        if (stoppedShort)
+        {
+            return;
         }
 
         // Completing (deserializing the result) happens outside the gate; the body stays valid until the next read.

@@ -21,6 +21,8 @@ internal sealed class WorkerHost
     private readonly string _socketPath;
     private readonly int _parentPid;
     private readonly int _maxFrameBytes;
+    private readonly long _memoryLimit;
+    private readonly Func<bool>? _overMemoryLimit;
     private long _runningId = -1;
     private CancellationTokenSource? _runningCts;
     private bool _stopping;
@@ -28,11 +30,13 @@ internal sealed class WorkerHost
     private long _rss;
     private long _rssSampledAt;
 
-    private WorkerHost(string socketPath, int parentPid, int maxFrameBytes)
+    private WorkerHost(string socketPath, int parentPid, int maxFrameBytes, long memoryLimit)
     {
         _socketPath = socketPath;
         _parentPid = parentPid;
         _maxFrameBytes = maxFrameBytes;
+        _memoryLimit = memoryLimit;
+        _overMemoryLimit = memoryLimit > 0 ? OverMemoryLimit : null;
     }
 
     /// <summary>Runs the worker until the parent says stop or goes away; returns the exit code.</summary>
@@ -42,6 +46,7 @@ internal sealed class WorkerHost
         var workerId = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.WorkerId) ?? "0", CultureInfo.InvariantCulture);
         var parentPid = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.ParentPid) ?? "0", CultureInfo.InvariantCulture);
         var maxFrame = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxFrameBytes) ?? "268435456", CultureInfo.InvariantCulture);
+        var memoryLimit = long.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit) ?? "0", CultureInfo.InvariantCulture);
         WorkerEnvironment.Scrub();
 
         // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
@@ -49,7 +54,7 @@ internal sealed class WorkerHost
         Native.BecomeGroupLeader();
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
-        var host = new WorkerHost(socketPath, parentPid, maxFrame);
+        var host = new WorkerHost(socketPath, parentPid, maxFrame, memoryLimit);
         using var stdin = new StreamReader(Console.OpenStandardInput());
         if (stdin.ReadLine() is not { } line)
         {
@@ -241,7 +246,7 @@ internal sealed class WorkerHost
             var invoker = Invoker(request.FunctionId);
             if (request.IsBatch)
             {
-                var (results, error) = invoker.InvokeBatch(request.Payload, cts.Token);
+                var (results, error) = invoker.InvokeBatch(request.Payload, _overMemoryLimit, cts.Token);
                 var elapsed = Stopwatch.GetElapsedTime(clock).Ticks;
                 if (error is null)
                 {
@@ -338,6 +343,24 @@ internal sealed class WorkerHost
         }
 
         return _rss;
+    }
+
+    /// <summary>
+    /// Whether this worker has grown past its memory limit, checked between the items of a batch: a batch of
+    /// thousands of leaking items would otherwise pass twice the limit (and be killed) before the check after it.
+    /// Read from /proc at most once per clock tick (a few ms), and fresh, so the reply tells the parent to recycle it.
+    /// </summary>
+    private bool OverMemoryLimit()
+    {
+        var now = Environment.TickCount64;
+        if (now == _rssSampledAt)
+        {
+            return false;
+        }
+
+        _rssSampledAt = now;
+        _rss = Native.ResidentBytes(Environment.ProcessId);
+        return _rss > _memoryLimit;
     }
 
     private void WatchParent()

@@ -36,6 +36,11 @@ internal static class WorkerLaunch
         info.Environment[WorkerEnvironment.WorkerId] = workerId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.ParentPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.MaxFrameBytes] = options.MaxFrameBytes.ToString(CultureInfo.InvariantCulture);
+        if (options.MemoryLimitBytes is { } limit)
+        {
+            // The worker checks its own size between the items of a batch, so that it can stop a batch short.
+            info.Environment[WorkerEnvironment.MemoryLimit] = limit.ToString(CultureInfo.InvariantCulture);
+        }
 
         // Workers are small and many: the workstation GC keeps an idle worker's memory low.
         info.Environment["DOTNET_gcServer"] = "0";
