@@ -881,11 +881,20 @@ internal sealed partial class ProcessExecutor : Executor
         }
     }
 
-    internal void ForwardOutput(WorkerOutputLine line)
+    /// <summary>
+    /// Hands a worker's output line to the Output option, or echoes it to this process's console. A dying worker's
+    /// crash report (tens of lines for a stack overflow) is not echoed: its last lines are in the task's exception.
+    /// </summary>
+    internal void ForwardOutput(WorkerOutputLine line, bool crashReport)
     {
         if (_options.Output is { } output)
         {
             output(line);
+            return;
+        }
+
+        if (crashReport)
+        {
             return;
         }
 

@@ -45,6 +45,14 @@ internal static class WorkerLaunch
         // Workers are small and many: the workstation GC keeps an idle worker's memory low.
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
+
+        // The runtime's debugger and diagnostics channels are files in the temp directory (clr-debug-pipe-*,
+        // dotnet-diagnostic-*) that a killed worker leaves behind; a worker has them only when asked for.
+        if (!options.WorkerDiagnostics)
+        {
+            info.Environment["DOTNET_EnableDiagnostics"] = "0";
+        }
+
         foreach (var (name, value) in options.Command?.Environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

@@ -439,6 +439,7 @@ public sealed class ProcessExecutorTests
 
         await TestWait.UntilAsync(() => pids.Concat(children).All(pid => !ProcessProbe.IsAlive(pid)), "every worker and task child is gone", TimeSpan.FromSeconds(3));
         await TestWait.UntilAsync(() => !Directory.Exists(directory), "the socket directory is removed", TimeSpan.FromSeconds(3));
+        Assert.All(pids, static pid => Assert.Empty(ProcessProbe.DiagnosticFiles(pid)));
     }
 
     [Fact(Timeout = TestWait.Hard)]
