@@ -647,7 +647,7 @@ internal sealed partial class ProcessExecutor : Executor
             if (_startFailures >= 3 && !_workers.Any(static w => w.State == WorkerState.Ready))
             {
                 // Three starts in a row failed and no worker is alive: waiting would hang every caller.
-                error = StartError(worker, exitCode, signal, cause);
+                error = StartError(worker, exitCode, signal, cause ?? worker.StartFailure);
                 doomed.AddRange(_pending);
                 _pending.Clear();
             }
@@ -671,10 +671,13 @@ internal sealed partial class ProcessExecutor : Executor
         var command = worker.Process?.StartInfo is { } si ? $"{si.FileName} {string.Join(' ', si.ArgumentList)}" : "(not started)";
         var how = cause is not null ? cause.Message : signal is { } s ? $"it was killed by signal {s}" : exitCode is { } c ? $"it exited with code {c}" : $"it did not connect within {_options.StartTimeout.TotalSeconds:0} s";
         var tail = worker.StderrTail();
+        var wrongApp = cause is WorkerStartException;
         return new WorkerStartException(
-            $"Worker processes could not start: this app was re-executed as '{command}' and {how} before connecting back. " +
-            "Add 'Spindle.Worker.RunIfWorker();' as the first line of Main (needed where startup hooks are disabled, such as trimmed or Native AOT apps), " +
-            "or set ProcessExecutorOptions.Command to a program that reaches it." +
+            $"Worker processes could not start: this app was re-executed as '{command}' and {how}{(wrongApp ? "" : " before connecting back")}. " +
+            (wrongApp
+                ? "Start the app by a command line that names it from any directory (an absolute path), or set ProcessExecutorOptions.Command to a command that starts this app."
+                : "Add 'Spindle.Worker.RunIfWorker();' as the first line of Main (needed where startup hooks are disabled, such as trimmed or Native AOT apps), " +
+                  "or set ProcessExecutorOptions.Command to a program that reaches it.") +
             (tail.Length == 0 ? "" : $" Its last stderr lines:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", tail)}"),
             cause);
     }
@@ -770,6 +773,7 @@ internal sealed partial class ProcessExecutor : Executor
             var token = fields.ReadBytes(32);
             var workerId = fields.ReadInt32();
             var pid = fields.ReadInt32();
+            var app = fields.Rest.Length > 0 ? fields.ReadString() : null;
             if (!CryptographicOperations.FixedTimeEquals(token.Span, _token))
             {
                 throw new InvalidDataException("The token was wrong.");
@@ -784,6 +788,18 @@ internal sealed partial class ProcessExecutor : Executor
             if (worker is null)
             {
                 throw new InvalidDataException($"No worker {workerId} with pid {pid} is waiting to connect.");
+            }
+
+            if (_options.Command is null && app is not null && app != WorkerLaunch.AppName)
+            {
+                // Spindle's startup hook ran, but in another program (the .NET SDK, when 'dotnet out/App.dll' is
+                // re-executed from another directory): its tasks could not be this app's.
+                // Recorded before the kill, whose exit event would otherwise report a plain signal first.
+                worker.StartFailure = new WorkerStartException(
+                    $"it started '{(app.Length == 0 ? "an unnamed program" : app)}' instead of this app ('{WorkerLaunch.AppName}')");
+                stream.Dispose();
+                OnStartFailed(worker, worker.StartFailure);
+                return;
             }
 
             connection.ReceiveTimeout = 0;

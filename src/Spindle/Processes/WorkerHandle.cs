@@ -54,6 +54,9 @@ internal sealed class WorkerHandle
     /// <summary>Why the parent killed it, if it did; decides how its running task ends.</summary>
     public KillReason? KillReason { get; set; }
 
+    /// <summary>Why the worker was refused at its handshake, if it was; its start failure names this reason.</summary>
+    public Exception? StartFailure { get; set; }
+
     /// <summary>Tasks sent and not yet answered, oldest first; the oldest is the one running.</summary>
     public Queue<ProcessTask> InFlight { get; } = new();
 

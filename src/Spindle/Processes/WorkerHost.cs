@@ -87,6 +87,9 @@ internal sealed class WorkerHost
         hello.WriteBytes(token);
         hello.WriteInt32(workerId);
         hello.WriteInt32(Environment.ProcessId);
+
+        // Which app this is, so that a parent whose re-execution started something else can say so.
+        hello.WriteString(Assembly.GetEntryAssembly()?.GetName().Name ?? "");
         hello.EndFrame();
         _sink.EndAppend();
 

@@ -75,6 +75,26 @@ public sealed class NewUserWorkerTests
         Assert.DoesNotContain("Overflow(Int32)", echoed, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task App_StartedByARelativePathThenChangingDirectory_StillGetsWorkers()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("Spindle.Tests.Dummy.dll");
+        info.ArgumentList.Add("moved");
+        using var app = System.Diagnostics.Process.Start(info)!;
+        var stderr = app.StandardError.ReadToEndAsync();
+
+        Assert.Equal("49", await ProcessProbe.ReadLineStartingWith(app, "result:").WaitAsync(TestWait.Generous));
+        await app.WaitForExitAsync().WaitAsync(TestWait.Generous);
+        Assert.True(app.ExitCode == 0, await stderr);
+    }
+
     private static class Nested
     {
         internal sealed record Line(int Number);
