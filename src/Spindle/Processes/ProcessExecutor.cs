@@ -25,8 +25,6 @@ namespace Spindle.Processes;
 /// </remarks>
 internal sealed partial class ProcessExecutor : Executor
 {
-    private static readonly List<ProcessExecutor> s_live = [];
-
     private readonly object _gate = new();
     private readonly ProcessExecutorOptions _options;
     private readonly LinkedList<ProcessTask> _pending = new();
@@ -38,6 +36,7 @@ internal sealed partial class ProcessExecutor : Executor
     private readonly string _tokenHex;
     private readonly Timer? _monitor;
     private readonly DirectoryJanitor? _janitor;
+    private readonly EventHandler _onProcessExit;
     private int _nextWorkerId;
     private long _nextTaskId;
     private int _startFailures;
@@ -45,14 +44,6 @@ internal sealed partial class ProcessExecutor : Executor
     private long _retriedTasks;
     private long _retriedItems;
     private bool _stopping;
-
-    static ProcessExecutor()
-    {
-        // Workers die with their parent anyway (end of stream on their socket); this also removes socket
-        // directories and kills task grandchildren promptly on an orderly exit or Ctrl-C.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAllLive();
-        Console.CancelKeyPress += (_, _) => KillAllLive();
-    }
 
     public ProcessExecutor(ProcessExecutorOptions options)
         : base(Validated(options).Name)
@@ -77,10 +68,11 @@ internal sealed partial class ProcessExecutor : Executor
         _listener.Listen(128);
         _ = AcceptLoopAsync();
 
-        lock (s_live)
-        {
-            s_live.Add(this);
-        }
+        // Workers die with their parent anyway (end of stream on their socket, then they kill their own group and
+        // remove the socket directory); this does it at once on an orderly exit. Registered by each executor for its
+        // own life, never from a static constructor: Ctrl-C belongs to the app (a host drains on it, then stops us).
+        _onProcessExit = (_, _) => KillAll();
+        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
 
         if (options.MemoryLimitBytes is not null || options.IdleTimeout is not null)
         {
@@ -1010,11 +1002,7 @@ internal sealed partial class ProcessExecutor : Executor
     /// <summary>Closes the listener and removes the socket directory.</summary>
     private void Release()
     {
-        lock (s_live)
-        {
-            s_live.Remove(this);
-        }
-
+        AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
         _listener.Dispose();
         try
         {
@@ -1027,30 +1015,22 @@ internal sealed partial class ProcessExecutor : Executor
         _janitor?.Dispose();
     }
 
-    private static void KillAllLive()
+    /// <summary>Kills every worker and its task children, and removes the socket directory, as this process exits.</summary>
+    private void KillAll()
     {
-        ProcessExecutor[] live;
-        lock (s_live)
+        WorkerHandle[] workers;
+        lock (_gate)
         {
-            live = [.. s_live];
+            _stopping = true;
+            workers = [.. _workers];
         }
 
-        foreach (var executor in live)
+        foreach (var worker in workers)
         {
-            WorkerHandle[] workers;
-            lock (executor._gate)
-            {
-                executor._stopping = true;
-                workers = [.. executor._workers];
-            }
-
-            foreach (var worker in workers)
-            {
-                worker.KillGroup();
-            }
-
-            executor.Release();
+            worker.KillGroup();
         }
+
+        Release();
     }
 
     private static ProcessExecutorOptions Validated(ProcessExecutorOptions options)
