@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -22,6 +23,7 @@ namespace Spindle.Jobs;
 /// thread-pool thread and no per-job allocation of tasks or timers beyond the job's own. Slot threads start only as
 /// inputs arrive, so three inputs never start 256 threads.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public static class JobRunner
 {
     /// <summary>
