@@ -1,6 +1,6 @@
-using System.Runtime.Versioning;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using System.Text;
 
 namespace Spindle.Jobs;
