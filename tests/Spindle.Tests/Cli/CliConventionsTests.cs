@@ -29,6 +29,11 @@ public sealed partial class CliConventionsTests
         Assert.Equal(0, runStatus);
         Assert.Equal(stdout, Encoding.UTF8.GetString(runOut.ToArray()));
         Assert.Equal(0, runErr.Length);
+
+        // The same through the full command tree (`spindle run --version` reaches it when run is not invoked directly).
+        var console = new TestConsole();
+        var treeStatus = await SpindleCli.RunAsync(["run", "--version"], console, new StringWriter(), new StringWriter());
+        Assert.Equal(0, treeStatus);
     }
 
     [Fact(Timeout = TestWait.Hard)]
