@@ -1,4 +1,5 @@
 using System.Reflection;
+using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
 
@@ -20,8 +21,9 @@ internal abstract class FunctionInvoker
     /// Finds a method by assembly and metadata token, with the object to call it on: none for a static method, the
     /// compiler's stateless singleton for a lambda that captures nothing.
     /// </summary>
-    public static (MethodInfo Method, object? Target) ResolveMethod(string assemblyName, string assemblyPath, int methodToken)
+    public static (MethodInfo Method, object? Target) ResolveMethod(MethodRef reference)
     {
+        var (assemblyName, assemblyPath, methodToken) = reference;
         Assembly assembly;
         try
         {
@@ -45,9 +47,9 @@ internal abstract class FunctionInvoker
     }
 
     /// <summary>Resolves a method from its assembly and metadata token and wraps it in a typed invoker.</summary>
-    public static FunctionInvoker Resolve(string assemblyName, string assemblyPath, int methodToken)
+    public static FunctionInvoker Resolve(MethodRef reference)
     {
-        var (method, target) = ResolveMethod(assemblyName, assemblyPath, methodToken);
+        var (method, target) = ResolveMethod(reference);
         var parameters = method.GetParameters();
         var argType = parameters.Length is 1 or 2 ? parameters[0].ParameterType : throw new InvalidOperationException($"'{method.Name}' must take one argument (and optionally a CancellationToken).");
         var takesToken = parameters.Length == 2 && parameters[1].ParameterType == typeof(CancellationToken);

@@ -200,23 +200,7 @@ internal sealed partial class ProcessExecutor : Executor
 
     private static void SendCancelLocked(ProcessTask task)
     {
-        var sink = task.Worker?.Sink;
-        if (sink is null)
-        {
-            return;
-        }
-
-        var buffer = sink.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(FrameType.Cancel);
-            buffer.WriteInt64(task.Id);
-            buffer.EndFrame();
-        }
-        finally
-        {
-            sink.EndAppend();
-        }
+        task.Worker?.Sink?.Send(new CancelMessage(task.Id));
     }
 
     private void DispatchLocked()
@@ -252,25 +236,16 @@ internal sealed partial class ProcessExecutor : Executor
         task.State = ProcessTaskState.Sent;
         task.Worker = worker;
         worker.InFlight.Enqueue(task);
+        // Both frames under one append, so that no other frame comes between a definition and its first run.
         var buffer = worker.Sink!.BeginAppend();
         try
         {
             if (worker.Defined.Add(task.Function.Id))
             {
-                buffer.BeginFrame(FrameType.Define);
-                buffer.WriteInt32(task.Function.Id);
-                buffer.WriteString(task.Function.AssemblyName);
-                buffer.WriteString(task.Function.AssemblyPath);
-                buffer.WriteInt32(task.Function.MethodToken);
-                buffer.EndFrame();
+                new DefineMessage(task.Function.Id, task.Function.Method).WriteTo(buffer);
             }
 
-            buffer.BeginFrame(FrameType.Run);
-            buffer.WriteInt64(task.Id);
-            buffer.WriteInt32(task.Function.Id);
-            buffer.WriteByte(task.IsBatch ? (byte)1 : (byte)0);
-            buffer.WriteBytes(task.Payload);
-            buffer.EndFrame();
+            new RunMessage(task.Id, task.Function.Id, task.IsBatch, task.TraceParent, task.Payload).WriteTo(buffer);
         }
         finally
         {
@@ -392,22 +367,14 @@ internal sealed partial class ProcessExecutor : Executor
     {
         // The whole frame is checked before its task leaves the worker's FIFO: a frame found bad after that would
         // leave the task in neither the FIFO nor a finished state, and its caller waiting forever.
-        if (type is not (FrameType.Result or FrameType.Error or FrameType.Cancelled))
+        if (!ReplyMessage.IsReply(type))
         {
             throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
         }
 
-        var fields = new FieldReader(body);
-        var taskId = fields.ReadInt64();
-        var rss = fields.ReadInt64();
-        var elapsed = fields.ReadInt64();
-        ReadOnlyMemory<byte> partial = default;
-        RemoteError? remoteError = null;
-        if (type == FrameType.Error)
-        {
-            partial = fields.ReadBytes(fields.ReadInt32());
-            remoteError = RemoteError.FromBytes(fields.Rest);
-        }
+        var reply = ReplyMessage.Read(type, body);
+        var (taskId, rss, elapsed) = (reply.TaskId, reply.ResidentBytes, reply.ElapsedTicks);
+        var remoteError = type == FrameType.Error ? RemoteError.FromBytes(reply.Error) : null;
 
         ProcessTask task;
         bool wasRunning;
@@ -421,7 +388,7 @@ internal sealed partial class ProcessExecutor : Executor
 
             // A batch answered with fewer results than items was stopped short by its worker (it grew past its memory
             // limit between two items); the rest of the batch runs again, first in line, while the worker is recycled.
-            var done = type == FrameType.Result && head.IsBatch ? BatchPayload.Count(fields.Rest) : -1;
+            var done = type == FrameType.Result && head.IsBatch ? BatchPayload.Count(reply.Results) : -1;
             if (done == 0 && head.Items > 0)
             {
                 throw new InvalidDataException($"Worker {worker.Id} answered a batch of {head.Items} items with no results.");
@@ -457,7 +424,7 @@ internal sealed partial class ProcessExecutor : Executor
             {
                 // Under the gate, so no dispatch sees the batch half cut; this happens once per recycled worker.
                 var rest = task.Items - done;
-                task.StopShort(fields.Rest, done, elapsed);
+                task.StopShort(reply.Results, done, elapsed);
                 Tracker.Finished(wasRunning, TaskOutcome.Completed, done);
                 if (wasRunning)
                 {
@@ -484,10 +451,10 @@ internal sealed partial class ProcessExecutor : Executor
         switch (type)
         {
             case FrameType.Result:
-                task.Complete(fields.Rest, elapsed, wasRunning);
+                task.Complete(reply.Results, elapsed, wasRunning);
                 break;
             case FrameType.Error:
-                task.CompleteWithError(partial, remoteError!, wasRunning);
+                task.CompleteWithError(reply.Results, remoteError!, wasRunning);
                 break;
             default:
                 task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
@@ -501,16 +468,7 @@ internal sealed partial class ProcessExecutor : Executor
         worker.Retiring = true;
         if (worker.InFlight.Count == 0 && worker.Sink is { } sink && worker.State == WorkerState.Ready)
         {
-            var buffer = sink.BeginAppend();
-            try
-            {
-                buffer.BeginFrame(FrameType.Stop);
-                buffer.EndFrame();
-            }
-            finally
-            {
-                sink.EndAppend();
-            }
+            sink.Send(default(StopMessage));
         }
     }
 
@@ -761,11 +719,7 @@ internal sealed partial class ProcessExecutor : Executor
                 throw new InvalidDataException("The first frame was not a hello.");
             }
 
-            var fields = new FieldReader(body);
-            var token = fields.ReadBytes(32);
-            var workerId = fields.ReadInt32();
-            var pid = fields.ReadInt32();
-            var app = fields.Rest.Length > 0 ? fields.ReadString() : null;
+            var (token, workerId, pid, app) = HelloMessage.Read(body);
             if (!CryptographicOperations.FixedTimeEquals(token.Span, _token))
             {
                 throw new InvalidDataException("The token was wrong.");
@@ -826,29 +780,8 @@ internal sealed partial class ProcessExecutor : Executor
 
     private void SendWelcome(WorkerHandle worker)
     {
-        var buffer = worker.Sink!.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(FrameType.Welcome);
-            if (_options.Initializer is { } init)
-            {
-                var function = FunctionRef.For(init, "the Initializer option");
-                buffer.WriteByte(1);
-                buffer.WriteString(function.AssemblyName);
-                buffer.WriteString(function.AssemblyPath);
-                buffer.WriteInt32(function.MethodToken);
-            }
-            else
-            {
-                buffer.WriteByte(0);
-            }
-
-            buffer.EndFrame();
-        }
-        finally
-        {
-            worker.Sink.EndAppend();
-        }
+        var initializer = _options.Initializer is { } init ? FunctionRef.For(init, "the Initializer option").Method : (MethodRef?)null;
+        worker.Sink!.Send(new WelcomeMessage(initializer));
     }
 
     /// <summary>Checks memory limits and idle workers, a few times a second.</summary>

@@ -41,6 +41,9 @@ internal abstract class ProcessTask(ProcessExecutor owner, FunctionRef function,
 
     public CancellationToken CallerToken { get; } = callerToken;
 
+    /// <summary>The caller's trace (W3C traceparent) when it submitted, carried into the worker.</summary>
+    public string? TraceParent { get; } = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
+
     public CancellationTokenRegistration Registration { get; set; }
 
     public ProcessTaskState State { get; set; }

@@ -17,7 +17,7 @@ internal sealed class WorkerHost
     private readonly Queue<RunRequest> _queue = new();
     private readonly HashSet<long> _cancelledBeforeStart = [];
     private readonly Dictionary<int, FunctionInvoker> _functions = [];
-    private readonly Dictionary<int, (string Name, string Path, int Token)> _definitions = [];
+    private readonly Dictionary<int, MethodRef> _definitions = [];
     private readonly string _socketPath;
     private readonly int _parentPid;
     private readonly int _maxFrameBytes;
@@ -82,16 +82,8 @@ internal sealed class WorkerHost
         using var stream = new NetworkStream(socket, ownsSocket: true);
         _sink = new FrameSink(stream, "spindle worker writer", _ => DieWithParent());
 
-        var hello = _sink.BeginAppend();
-        hello.BeginFrame(FrameType.Hello);
-        hello.WriteBytes(token);
-        hello.WriteInt32(workerId);
-        hello.WriteInt32(Environment.ProcessId);
-
-        // Which app this is, so that a parent whose re-execution started something else can say so.
-        hello.WriteString(Assembly.GetEntryAssembly()?.GetName().Name ?? "");
-        hello.EndFrame();
-        _sink.EndAppend();
+        // Which app this is goes with the hello, so that a parent whose re-execution started something else can say so.
+        _sink.Send(new HelloMessage(token, workerId, Environment.ProcessId, Assembly.GetEntryAssembly()?.GetName().Name ?? ""));
 
         var reader = new FrameReader(new BufferedStream(stream, 64 * 1024), _maxFrameBytes);
         FrameType type;
@@ -118,13 +110,12 @@ internal sealed class WorkerHost
 
     private static void RunInitializer(ReadOnlyMemory<byte> welcome)
     {
-        var fields = new FieldReader(welcome);
-        if (fields.ReadByte() == 0)
+        if (WelcomeMessage.Read(welcome).Initializer is not { } initializer)
         {
             return;
         }
 
-        var (method, target) = FunctionInvoker.ResolveMethod(fields.ReadString(), fields.ReadString(), fields.ReadInt32());
+        var (method, target) = FunctionInvoker.ResolveMethod(initializer);
         method.Invoke(target, null);
     }
 
@@ -134,20 +125,20 @@ internal sealed class WorkerHost
         {
             while (reader.TryRead(out var type, out var body))
             {
-                var fields = new FieldReader(body);
                 switch (type)
                 {
                     case FrameType.Define:
-                        var id = fields.ReadInt32();
-                        var definition = (fields.ReadString(), fields.ReadString(), fields.ReadInt32());
+                        var definition = DefineMessage.Read(body);
                         lock (_lock)
                         {
-                            _definitions[id] = definition;
+                            _definitions[definition.FunctionId] = definition.Method;
                         }
 
                         break;
                     case FrameType.Run:
-                        var request = new RunRequest(fields.ReadInt64(), fields.ReadInt32(), fields.ReadByte() == 1, fields.Rest.ToArray());
+                        // The body is reused by the next read: the run keeps its own copy of the payload.
+                        var run = RunMessage.Read(body);
+                        var request = new RunRequest(run.TaskId, run.FunctionId, run.IsBatch, run.TraceParent, run.Payload.ToArray());
                         lock (_lock)
                         {
                             _queue.Enqueue(request);
@@ -156,7 +147,7 @@ internal sealed class WorkerHost
 
                         break;
                     case FrameType.Cancel:
-                        var taskId = fields.ReadInt64();
+                        var taskId = CancelMessage.Read(body).TaskId;
                         lock (_lock)
                         {
                             if (_runningId == taskId)
@@ -221,7 +212,7 @@ internal sealed class WorkerHost
                 request = _queue.Dequeue();
                 if (_cancelledBeforeStart.Remove(request.TaskId))
                 {
-                    Reply(FrameType.Cancelled, request.TaskId, 0, default, default);
+                    _sink!.Send(ReplyMessage.Cancelled(request.TaskId, SampleRss(), 0));
                     continue;
                 }
 
@@ -253,7 +244,7 @@ internal sealed class WorkerHost
                 var elapsed = Stopwatch.GetElapsedTime(clock).Ticks;
                 if (error is null)
                 {
-                    Reply(FrameType.Result, request.TaskId, elapsed, results, default);
+                    _sink!.Send(ReplyMessage.Result(request.TaskId, SampleRss(), elapsed, results));
                 }
                 else
                 {
@@ -263,7 +254,7 @@ internal sealed class WorkerHost
             else
             {
                 var result = invoker.Invoke(request.Payload, cts.Token);
-                Reply(FrameType.Result, request.TaskId, Stopwatch.GetElapsedTime(clock).Ticks, result, default);
+                _sink!.Send(ReplyMessage.Result(request.TaskId, SampleRss(), Stopwatch.GetElapsedTime(clock).Ticks, result));
             }
         }
 #pragma warning disable CA1031 // The work's exception goes back to the parent, which hands it to the caller.
@@ -278,7 +269,7 @@ internal sealed class WorkerHost
     {
         if (error is OperationCanceledException && cts.IsCancellationRequested)
         {
-            Reply(FrameType.Cancelled, taskId, elapsed, default, default);
+            _sink!.Send(ReplyMessage.Cancelled(taskId, SampleRss(), elapsed));
             return;
         }
 
@@ -287,7 +278,7 @@ internal sealed class WorkerHost
             error = inner;
         }
 
-        Reply(FrameType.Error, taskId, elapsed, partialResults, RemoteError.From(error).ToBytes());
+        _sink!.Send(ReplyMessage.Failure(taskId, SampleRss(), elapsed, partialResults, RemoteError.From(error).ToBytes()));
     }
 
     private FunctionInvoker Invoker(int functionId)
@@ -297,7 +288,7 @@ internal sealed class WorkerHost
             return invoker;
         }
 
-        (string Name, string Path, int Token) definition;
+        MethodRef definition;
         lock (_lock)
         {
             if (!_definitions.TryGetValue(functionId, out definition))
@@ -306,34 +297,11 @@ internal sealed class WorkerHost
             }
         }
 
-        invoker = FunctionInvoker.Resolve(definition.Name, definition.Path, definition.Token);
+        invoker = FunctionInvoker.Resolve(definition);
         _functions[functionId] = invoker;
         return invoker;
     }
 
-    private void Reply(FrameType type, long taskId, long elapsedTicks, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> error)
-    {
-        var buffer = _sink!.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(type);
-            buffer.WriteInt64(taskId);
-            buffer.WriteInt64(SampleRss());
-            buffer.WriteInt64(elapsedTicks);
-            if (type == FrameType.Error)
-            {
-                buffer.WriteInt32(payload.Length);
-            }
-
-            buffer.WriteBytes(payload);
-            buffer.WriteBytes(error);
-            buffer.EndFrame();
-        }
-        finally
-        {
-            _sink.EndAppend();
-        }
-    }
 
     /// <summary>The resident set size, read from /proc at most every 10 ms so that tiny tasks do not pay for it.</summary>
     private long SampleRss()
@@ -419,5 +387,5 @@ internal sealed class WorkerHost
         Environment.Exit(70);
     }
 
-    private sealed record RunRequest(long TaskId, int FunctionId, bool IsBatch, byte[] Payload);
+    private sealed record RunRequest(long TaskId, int FunctionId, bool IsBatch, string? TraceParent, byte[] Payload);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Spindle.Processes;
+using Spindle.Processes.Protocol;
 
 namespace Spindle.Tests.Processes;
 
@@ -350,13 +351,7 @@ public sealed class ProcessExecutorTests
 
         using var intruder = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await intruder.ConnectAsync(new UnixDomainSocketEndPoint(executor.SocketPath));
-        var hello = new Spindle.Processes.Protocol.FrameBuffer();
-        hello.BeginFrame(Spindle.Processes.Protocol.FrameType.Hello);
-        hello.WriteBytes(new byte[32]);
-        hello.WriteInt32(1);
-        hello.WriteInt32(Environment.ProcessId);
-        hello.EndFrame();
-        await intruder.SendAsync(hello.Written.ToArray());
+        await intruder.SendAsync(new HelloMessage(new byte[32], 1, Environment.ProcessId, null).ToFrame());
 
         // The parent closes the connection: a read returns end of stream.
         var buffer = new byte[16];
