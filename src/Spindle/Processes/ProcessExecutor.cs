@@ -447,6 +447,8 @@ internal sealed partial class ProcessExecutor : Executor
             return;
         }
 
+        SpindleTelemetry.RecordWorkerRun(task.TraceParent, task.Function.DisplayName, worker.Id, worker.Pid, elapsed, task.Items, type == FrameType.Error);
+
         // Completing (deserializing the result) happens outside the gate; the body stays valid until the next read.
         switch (type)
         {

@@ -234,6 +234,9 @@ internal sealed class WorkerHost
 
     private void Execute(RunRequest request, CancellationTokenSource cts)
     {
+        // The caller's trace goes on inside the worker: the work's own logs and spans see it as Activity.Current.
+        // Nobody listens in a worker (its Main never ran), so the span the caller sees is made by the parent.
+        using var trace = request.TraceParent is { } parent ? new Activity("spindle.worker.run").SetParentId(parent).Start() : null;
         var clock = Stopwatch.GetTimestamp();
         try
         {
