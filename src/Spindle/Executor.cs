@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
 using Spindle.Diagnostics;
+using Spindle.Internal;
 using Spindle.Threads;
 
 namespace Spindle;

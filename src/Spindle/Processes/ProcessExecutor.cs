@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Spindle.Diagnostics;
+using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
