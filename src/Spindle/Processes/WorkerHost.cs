@@ -49,6 +49,11 @@ internal sealed class WorkerHost
         var memoryLimit = long.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit) ?? "0", CultureInfo.InvariantCulture);
         WorkerEnvironment.Scrub();
 
+        // The serializer's set-up is the largest step of a worker's start that does not need the parent (MessagePack's
+        // security settings seed a SipHash key through OpenSSL: about 10 ms of CPU); it runs on the side while this
+        // thread reads its token, connects and waits for its first task. Type initialisers are thread-safe.
+        new Thread(static () => _ = PayloadSerializer.Options) { IsBackground = true, Name = "spindle worker warm-up" }.Start();
+
         // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
         // worker together with every process its tasks started.
         Native.BecomeGroupLeader();
