@@ -289,7 +289,7 @@ public abstract partial class Executor : IAsyncDisposable
         {
             await cts.CancelAsync();
             await enumerator.DisposeAsync();
-            await DrainQuietly(window);
+            await Quietly.WaitAll(window);
         }
     }
 
@@ -345,24 +345,7 @@ public abstract partial class Executor : IAsyncDisposable
         {
             await cts.CancelAsync();
             await enumerator.DisposeAsync();
-            await DrainQuietly(inFlight);
-        }
-    }
-
-    /// <summary>Waits for tasks a Map abandoned, observing their exceptions so none goes unobserved.</summary>
-    private static async Task DrainQuietly<T>(IEnumerable<Task<T>> tasks)
-    {
-        foreach (var t in tasks)
-        {
-            try
-            {
-                await t;
-            }
-#pragma warning disable CA1031 // The Map already surfaced its own outcome; abandoned tasks only need observing.
-            catch
-            {
-            }
-#pragma warning restore CA1031
+            await Quietly.WaitAll(inFlight);
         }
     }
 }

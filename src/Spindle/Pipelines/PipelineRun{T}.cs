@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Pipelines;
 
 /// <summary>
@@ -64,7 +65,7 @@ public sealed class PipelineRun<T> : IAsyncEnumerable<T>, IAsyncDisposable
             {
                 // The consumer left early (a break, an exception, its token): stop every stage and wait until none runs.
                 _state.Stop();
-                await WaitQuietly(Completion);
+                await Quietly.Wait(Completion);
             }
         }
 
@@ -79,19 +80,6 @@ public sealed class PipelineRun<T> : IAsyncEnumerable<T>, IAsyncDisposable
             _state.Stop();
         }
 
-        await WaitQuietly(Completion);
-    }
-
-    private static async Task WaitQuietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-#pragma warning disable CA1031 // Whoever stopped the run early has their own outcome; the run's only needs observing.
-        catch
-        {
-        }
-#pragma warning restore CA1031
+        await Quietly.Wait(Completion);
     }
 }

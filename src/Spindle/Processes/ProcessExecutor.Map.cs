@@ -70,7 +70,7 @@ internal sealed partial class ProcessExecutor
             await enumerator.DisposeAsync();
             foreach (var (_, task) in window)
             {
-                await Quietly(task);
+                await Quietly.Wait(task);
             }
         }
     }
@@ -131,7 +131,7 @@ internal sealed partial class ProcessExecutor
             await enumerator.DisposeAsync();
             foreach (var task in window.Keys)
             {
-                await Quietly(task);
+                await Quietly.Wait(task);
             }
         }
     }
@@ -145,18 +145,5 @@ internal sealed partial class ProcessExecutor
         }
 
         return [.. batch];
-    }
-
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-#pragma warning disable CA1031 // The Map already surfaced its own outcome; abandoned batches only need observing.
-        catch
-        {
-        }
-#pragma warning restore CA1031
     }
 }

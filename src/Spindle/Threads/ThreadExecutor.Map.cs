@@ -132,7 +132,7 @@ internal sealed partial class ThreadExecutor
             if (moving)
             {
                 // The enumerator cannot be disposed with a MoveNextAsync outstanding; its token is cancelled now.
-                await IgnoreFailure(move);
+                await Quietly.Wait(move);
             }
 
             await enumerator.DisposeAsync();
@@ -153,18 +153,5 @@ internal sealed partial class ThreadExecutor
         var batch = new ThreadBatch<TArg, TResult>(this, _cpu, work, args, count, sizer, token);
         _cpu.Enqueue(batch);
         return batch;
-    }
-
-    private static async Task IgnoreFailure(ValueTask<bool> move)
-    {
-        try
-        {
-            await move;
-        }
-#pragma warning disable CA1031 // The Map already has its outcome; the abandoned pull only needs finishing.
-        catch
-        {
-        }
-#pragma warning restore CA1031
     }
 }
