@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Spindle.Internal;
 
 namespace Spindle.Processes;
 
@@ -89,7 +90,8 @@ internal static partial class Native
         {
             var statm = File.ReadAllText(pid == Environment.ProcessId ? "/proc/self/statm" : $"/proc/{pid}/statm");
             var fields = statm.Split(' ', 3);
-            return long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            // Without CultureInfo: workers read this after every task, and it must not load ICU into them.
+            return Digits.Parse(fields[1], 0) * Environment.SystemPageSize;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
@@ -43,10 +44,11 @@ internal sealed class WorkerHost
     public static int Run()
     {
         var socketPath = Environment.GetEnvironmentVariable(WorkerEnvironment.Socket)!;
-        var workerId = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.WorkerId) ?? "0", CultureInfo.InvariantCulture);
-        var parentPid = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.ParentPid) ?? "0", CultureInfo.InvariantCulture);
-        var maxFrame = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxFrameBytes) ?? "268435456", CultureInfo.InvariantCulture);
-        var memoryLimit = long.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit) ?? "0", CultureInfo.InvariantCulture);
+        // Read without CultureInfo, so that a worker loads ICU only if its tasks need it.
+        var workerId = (int)Digits.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.WorkerId), 0);
+        var parentPid = (int)Digits.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.ParentPid), 0);
+        var maxFrame = (int)Math.Min(int.MaxValue, Digits.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxFrameBytes), 268435456));
+        var memoryLimit = Digits.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit), 0);
         WorkerEnvironment.Scrub();
 
         // The serializer's set-up is the largest step of a worker's start that does not need the parent (MessagePack's
@@ -77,7 +79,7 @@ internal sealed class WorkerHost
         {
             (input, output) = Connect(_socketPath);
         }
-        catch (Exception e) when (e is IOException or SocketException)
+        catch (IOException e)
         {
             // Refused or gone: most likely the parent died while this worker was booting.
             return Abandon(e);
@@ -88,7 +90,7 @@ internal sealed class WorkerHost
         _sink = new FrameSink(output, "spindle worker writer", _ => DieWithParent());
 
         // Which app this is goes with the hello, so that a parent whose re-execution started something else can say so.
-        _sink.Send(new HelloMessage(token, workerId, Environment.ProcessId, Assembly.GetEntryAssembly()?.GetName().Name ?? ""));
+        _sink.Send(new HelloMessage(token, workerId, Environment.ProcessId, WorkerLaunch.AppName));
 
         var reader = new FrameReader(new BufferedStream(input, 64 * 1024), _maxFrameBytes);
         FrameType type;
@@ -124,15 +126,23 @@ internal sealed class WorkerHost
             return (new FileStream(read, FileAccess.Read, bufferSize: 0), new FileStream(write, FileAccess.Write, bufferSize: 0));
         }
 
+        return ConnectWithSockets(path);
+    }
+
+    // A method of its own: compiling a method loads the assemblies of every type it names, and on Linux a worker
+    // should not load System.Net.Sockets at all.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Stream Input, Stream Output) ConnectWithSockets(string path)
+    {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(path));
         }
-        catch
+        catch (SocketException e)
         {
             socket.Dispose();
-            throw;
+            throw new IOException(e.Message, e);
         }
 
         var stream = new NetworkStream(socket, ownsSocket: true);
@@ -267,7 +277,7 @@ internal sealed class WorkerHost
     {
         // The caller's trace goes on inside the worker: the work's own logs and spans see it as Activity.Current.
         // Nobody listens in a worker (its Main never ran), so the span the caller sees is made by the parent.
-        using var trace = request.TraceParent is { } parent ? new Activity("spindle.worker.run").SetParentId(parent).Start() : null;
+        using var trace = request.TraceParent is { } parent ? StartTrace(parent) : null;
         var clock = Stopwatch.GetTimestamp();
         try
         {
@@ -298,6 +308,13 @@ internal sealed class WorkerHost
             ReplyError(request.TaskId, Stopwatch.GetElapsedTime(clock).Ticks, [], e, cts);
         }
     }
+
+    // A method of its own, so that a worker whose tasks carry no trace never loads System.Diagnostics.DiagnosticSource
+    // (whose Activity, once created, also loads ICU in an app without invariant globalization).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+#pragma warning disable CA1859 // Typed as Activity, the caller would load System.Diagnostics.DiagnosticSource to be compiled.
+    private static IDisposable StartTrace(string parent) => new Activity("spindle.worker.run").SetParentId(parent).Start();
+#pragma warning restore CA1859
 
     private void ReplyError(long taskId, long elapsed, byte[] partialResults, Exception error, CancellationTokenSource cts)
     {

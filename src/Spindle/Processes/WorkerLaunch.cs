@@ -11,7 +11,8 @@ internal static class WorkerLaunch
     private static readonly Lazy<(string FileName, string[] Arguments)> s_self = new(ReadOwnCommandLine);
 
     /// <summary>This app's name (its entry assembly's), which a worker re-executed from it must report back.</summary>
-    public static string AppName { get; } = Assembly.GetEntryAssembly()?.GetName().Name ?? "";
+    /// <remarks>Read from the full name: Assembly.GetName builds a CultureInfo, whose first use loads ICU into a worker.</remarks>
+    public static string AppName { get; } = Assembly.GetEntryAssembly()?.FullName?.Split(',')[0] ?? "";
 
     public static ProcessStartInfo StartInfo(ProcessExecutorOptions options, int workerId, string socketPath)
     {
