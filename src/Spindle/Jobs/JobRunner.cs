@@ -152,6 +152,8 @@ public static class JobRunner
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         // Only --timeout N% needs the median run time; without it the heaps are never built.
         private readonly RunningMedian? _median;
+        // The running jobs' timers under --timeout N%, by slot, re-armed whenever the median changes; guarded by _state.
+        private readonly Dictionary<int, JobTimeout>? _timeouts;
 
         // Guards the input enumerator, job numbering, --delay and slot-thread start-up. Held while reading the next
         // input (which may block on a pipe): only threads that want a new job wait for it.
@@ -192,6 +194,7 @@ public static class JobRunner
             _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
             _resumeSet = ResumeSet(_options);
             _median = plan.TimeoutFraction is null ? null : new RunningMedian();
+            _timeouts = plan.TimeoutFraction is null ? null : [];
             // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
             _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
             _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
@@ -426,7 +429,7 @@ public static class JobRunner
                 }
             }
 
-            using var timer = StartTimeout(job);
+            using var timer = StartTimeout(job, slot, startTicks);
             CapturedOutput stdout = CapturedOutput.Empty, stderr = CapturedOutput.Empty;
             long received;
             int status;
@@ -451,6 +454,7 @@ public static class JobRunner
             lock (_state)
             {
                 _running.Remove(slot);
+                _timeouts?.Remove(slot);
             }
 
             var (exit, signal) = Posix.DecodeWaitStatus(status);
@@ -465,18 +469,26 @@ public static class JobRunner
             return new Attempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);
         }
 
-        private JobTimeout? StartTimeout(RunningJob job)
+        private JobTimeout? StartTimeout(RunningJob job, int slot, long startTicks)
         {
-            var limit = _plan.Timeout;
-            if (limit is null && _plan.TimeoutFraction is { } fraction)
+            if (_plan.Timeout is { } limit)
             {
-                lock (_state)
-                {
-                    limit = _median!.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null;
-                }
+                return new JobTimeout(job, limit, startTicks);
             }
 
-            return limit is { } l ? new JobTimeout(job, l) : null;
+            if (_plan.TimeoutFraction is not { } fraction)
+            {
+                return null;
+            }
+
+            // --timeout N%: GNU parallel holds one limit for every running job and moves it as the median moves, so a
+            // job that started before any job had finished is still killed once a median exists (see Finish).
+            lock (_state)
+            {
+                var timeout = new JobTimeout(job, _median!.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null, startTicks);
+                _timeouts![slot] = timeout;
+                return timeout;
+            }
         }
 
         private void Finish(long seq, string[] args, JobLaunch launch, Attempt attempt)
@@ -526,7 +538,15 @@ public static class JobRunner
                 }
                 else
                 {
-                    _median?.Add(attempt.Runtime.TotalSeconds);
+                    if (_median is not null)
+                    {
+                        _median.Add(attempt.Runtime.TotalSeconds);
+                        var limit = TimeSpan.FromSeconds(_median.Median * _plan.TimeoutFraction!.Value);
+                        foreach (var timeout in _timeouts!.Values)
+                        {
+                            timeout.Rearm(limit);
+                        }
+                    }
                 }
 
                 var decision = HaltDecision(attempt, launch.Command, ref message);

@@ -68,6 +68,42 @@ public sealed class RunCommandTests
         }
     }
 
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData("-kj1")]
+    [InlineData("-j1k")]
+    [InlineData("-kP1")]
+    [InlineData("-k", "-j1")]
+    [InlineData("-kj", "1")]
+    public async Task Run_BundledShortOptions_ReadAsGetoptBundles(params string[] options)
+    {
+        // `parallel -kj1 echo ::: c b a` prints c, b, a in input order.
+        var (status, stdout, stderr) = await RunAsync([.. options, "echo", ":::", "c", "b", "a"]);
+        Assert.Equal((0, ""), (status, stderr));
+        Assert.Equal("c\nb\na\n", stdout);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_BundleWithValueLast_TakesTheRestAsTheValue()
+    {
+        // -kC, : --colsep is ',' (the rest of the word), -k a flag before it.
+        var (status, stdout, _) = await RunAsync(["-kC,", "echo", "{2}{1}", ":::", "a,1", "b,2"]);
+        Assert.Equal(0, status);
+        Assert.Equal("1a\n2b\n", stdout);
+    }
+
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData("unknown option '-z' in '-kz'", "-kz", "touch {}", ":::", "MARKER")]
+    [InlineData("needs a value", "-kj")]
+    public async Task Run_BadBundle_OneLine_Exit255_NoJobStarted(string problem, params string[] args)
+    {
+        var marker = Path.Combine(Path.GetTempPath(), "spindle-bundle-" + Guid.NewGuid().ToString("N"));
+        var (status, stdout, stderr) = await RunAsync(args.Select(a => a == "MARKER" ? marker : a).ToArray());
+        Assert.Equal((255, ""), (status, stdout));
+        Assert.Contains(problem, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.False(File.Exists(marker));
+    }
+
     [Fact(Timeout = TestWait.Hard)]
     public async Task Run_ProgressOffTerminal_PrintsGnuStyleSummaryOnStderr()
     {
