@@ -141,7 +141,12 @@ internal static class RunCommand
                     return null;
                 }
 
-                if (needsNext is not null)
+                if (needsNext == "-l")
+                {
+                    // -l's value is optional: the next word only if it is a number, as Getopt reads "l:f".
+                    optionTokens.Add(i + 1 < args.Length && NumberPrefix(args[i + 1]) == args[i + 1].Length ? args[++i] : "1");
+                }
+                else if (needsNext is not null)
                 {
                     if (i + 1 >= args.Length)
                     {
@@ -169,6 +174,13 @@ internal static class RunCommand
             }
 
             optionTokens.Add(name);
+            if (name is "--max-lines" or "-l" && attached is null)
+            {
+                // An optional value: the next word only if it is a number, as Getopt reads "l:f".
+                optionTokens.Add(i + 1 < args.Length && NumberPrefix(args[i + 1]) == args[i + 1].Length ? args[++i] : "1");
+                continue;
+            }
+
             if (spec.TakesValue(name))
             {
                 if (attached is null)
@@ -265,6 +277,36 @@ internal static class RunCommand
             return null;
         }
 
+        int? maxArgs = null, maxReplaceArgs = null, maxLines = null;
+        var maxChars = JobRunOptions.DefaultMaxChars;
+        foreach (var (option, set) in new (Option<string>, Action<int>)[]
+        {
+            (spec.MaxArgs, n => maxArgs = n),
+            (spec.MaxReplaceArgs, n => maxReplaceArgs = n),
+            (spec.MaxLinesL, n => maxLines = n),
+            // -l 0 is -l 1 in GNU parallel.
+            (spec.MaxLines, n => maxLines = Math.Max(n, 1)),
+            (spec.MaxChars, n => maxChars = n),
+        })
+        {
+            if (result.GetValue(option) is not { } text)
+            {
+                continue;
+            }
+
+            if (!UnitPrefix.TryParse(text, out var number) || number > int.MaxValue)
+            {
+                error = $"{option.Name} must be a whole number, optionally with a unit such as k or K (was '{text}').";
+                return null;
+            }
+
+            set((int)number);
+        }
+
+        var argumentMode = result.GetValue(spec.Xargs) ? JobArgumentMode.Xargs
+            : result.GetValue(spec.Multiple) ? JobArgumentMode.Multiple
+            : result.GetValue(spec.ContextReplace) ? JobArgumentMode.ContextReplace
+            : JobArgumentMode.OneInput;
         var mode = result.GetValue(spec.Ungroup) ? JobOutputMode.Ungroup : result.GetValue(spec.LineBuffer) ? JobOutputMode.LineBuffer : JobOutputMode.Group;
         var commandMode = result.GetValue(spec.NoShell) ? JobCommandMode.NoShell : result.GetValue(spec.Quote) ? JobCommandMode.QuoteCommand : JobCommandMode.Shell;
         display = new ProgressDisplay(result.GetValue(spec.Bar), result.GetValue(spec.Progress), result.GetValue(spec.Eta));
@@ -286,6 +328,11 @@ internal static class RunCommand
             Delay = delay,
             DryRun = result.GetValue(spec.DryRun),
             ResultsDirectory = result.GetValue(spec.Results),
+            MaxArgs = maxArgs,
+            MaxReplaceArgs = maxReplaceArgs,
+            MaxLines = maxLines,
+            ArgumentMode = argumentMode,
+            MaxChars = maxChars,
         };
     }
 
@@ -396,6 +443,8 @@ internal static class RunCommand
           --halt now|soon,fail|success|done=N|N%
           --delay SECS, --dry-run, --results DIR, --bar, --progress, --eta
           -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE
+          -N N, -n N, -L N, -l[N]   up to N inputs per job (-N: {1}..{N} over them and context replace)
+          -X, -m, --xargs, -s N     as many inputs as fit on a command line of -s bytes (-X: pic{}.jpg repeats per input)
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
         """;
@@ -449,6 +498,23 @@ internal static class RunCommand
 
         public Option<string[]> ArgFile { get; } = new("--arg-file", "-a") { AllowMultipleArgumentsPerToken = false };
 
+        public Option<string> MaxArgs { get; } = new("--max-args", "-n");
+
+        public Option<string> MaxReplaceArgs { get; } = new("--max-replace-args", "-N");
+
+        public Option<string> MaxLinesL { get; } = new("-L");
+
+        // -l's value is optional (GNU's "l:f"): Parse supplies 1 when it has none.
+        public Option<string> MaxLines { get; } = new("--max-lines", "-l");
+
+        public Option<bool> ContextReplace { get; } = new("-X");
+
+        public Option<bool> Multiple { get; } = new("-m");
+
+        public Option<bool> Xargs { get; } = new("--xargs");
+
+        public Option<string> MaxChars { get; } = new("--max-chars", "-s");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -456,7 +522,8 @@ internal static class RunCommand
             Parser = new Command("run", "spindle run options")
             {
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
-                Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile,
+                Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
+                MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars,
             };
             foreach (var option in Parser.Options)
             {

@@ -14,7 +14,8 @@ internal static class InputCombiner
         Combine(sources, () => standardInput, nullSeparated, columnSeparator);
 
     /// <summary>As above, asking for standard input only when a source reads it: creating the console's reader costs start-up time.</summary>
-    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator)
+    /// <remarks>With <paramref name="continueLines"/> (-L, -l), a line read from a file or stdin that ends in a blank goes on in the next line, as in xargs and GNU parallel.</remarks>
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines = false)
     {
         if (sources.Count == 0)
         {
@@ -24,19 +25,19 @@ internal static class InputCombiner
         // One source streams: a pipe of endless lines starts jobs as lines arrive, in constant memory.
         if (sources.Count == 1)
         {
-            return Read(sources[0], standardInput, nullSeparated).Select(v => Split(v, columnSeparator));
+            return Read(sources[0], standardInput, nullSeparated, continueLines).Select(v => Split(v, columnSeparator));
         }
 
-        return CombineMany(sources, standardInput, nullSeparated, columnSeparator);
+        return CombineMany(sources, standardInput, nullSeparated, columnSeparator, continueLines);
     }
 
-    private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator)
+    private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines)
     {
         // Every combination needs every source in full, so they are read up front.
         var groups = new List<List<string[]>>();
         foreach (var source in sources)
         {
-            var rows = Read(source, standardInput, nullSeparated).Select(v => Split(v, columnSeparator)).ToList();
+            var rows = Read(source, standardInput, nullSeparated, continueLines).Select(v => Split(v, columnSeparator)).ToList();
             if (source.LinkedToPrevious && groups.Count > 0)
             {
                 var previous = groups[^1];
@@ -87,7 +88,7 @@ internal static class InputCombiner
 
     private static string[] Split(string value, Regex? columnSeparator) => columnSeparator is null ? [value] : columnSeparator.Split(value);
 
-    private static IEnumerable<string> Read(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated)
+    private static IEnumerable<string> Read(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated, bool continueLines)
     {
         if (source.Values is not null)
         {
@@ -96,27 +97,44 @@ internal static class InputCombiner
 
         if (source.Reader is not null)
         {
-            return ReadRecords(source.Reader, nullSeparated, dispose: false);
+            return ReadRecords(source.Reader, nullSeparated, dispose: false, continueLines);
         }
 
-        return source.Path == "-" ? ReadRecords(standardInput(), nullSeparated, dispose: false) : ReadFile(source.Path!, nullSeparated);
+        return source.Path == "-" ? ReadRecords(standardInput(), nullSeparated, dispose: false, continueLines) : ReadFile(source.Path!, nullSeparated, continueLines);
     }
 
-    private static IEnumerable<string> ReadFile(string path, bool nullSeparated)
+    private static IEnumerable<string> ReadFile(string path, bool nullSeparated, bool continueLines)
     {
         var reader = new StreamReader(path, Encoding.UTF8);
-        return ReadRecords(reader, nullSeparated, dispose: true);
+        return ReadRecords(reader, nullSeparated, dispose: true, continueLines);
     }
 
-    private static IEnumerable<string> ReadRecords(TextReader reader, bool nullSeparated, bool dispose)
+    private static IEnumerable<string> ReadRecords(TextReader reader, bool nullSeparated, bool dispose, bool continueLines)
     {
         try
         {
             if (!nullSeparated)
             {
+                string? continued = null;
                 while (reader.ReadLine() is { } line)
                 {
+                    if (continued is not null)
+                    {
+                        (line, continued) = (continued + line, null);
+                    }
+
+                    if (continueLines && line.Length > 0 && char.IsWhiteSpace(line[^1]))
+                    {
+                        continued = line;
+                        continue;
+                    }
+
                     yield return line;
+                }
+
+                if (continued is not null)
+                {
+                    yield return continued;
                 }
 
                 yield break;

@@ -68,6 +68,27 @@ public sealed record JobRunOptions
     /// <summary>A directory that gets each job's stdout, stderr and seq, in GNU parallel's layout DIR/1/arg1/2/arg2/ (--results).</summary>
     public string? ResultsDirectory { get; init; }
 
+    /// <summary>At most this many inputs per job (-n, --max-args); {} then stands for all of them. 0 takes one input and puts none on the line.</summary>
+    public int? MaxArgs { get; init; }
+
+    /// <summary>At most this many inputs per job, with context replace and {1}..{N} over them (-N, --max-replace-args).</summary>
+    public int? MaxReplaceArgs { get; init; }
+
+    /// <summary>At most this many input lines per job, a line ending in a blank going on in the next (-L, -l, --max-lines); context replace unless -m or --xargs.</summary>
+    public int? MaxLines { get; init; }
+
+    /// <summary>One input per job (default), or as many as fit on the command line: -X (context replace), -m, --xargs.</summary>
+    public JobArgumentMode ArgumentMode { get; init; } = JobArgumentMode.OneInput;
+
+    /// <summary>
+    /// The longest command line, in UTF-8 bytes, that -X, -m, --xargs and -N fill up to (-s, --max-chars). The default
+    /// stays under Linux's 128 KiB limit on one argument, which `sh -c` gives the whole line.
+    /// </summary>
+    public int MaxChars { get; init; } = DefaultMaxChars;
+
+    /// <summary>The default of <see cref="MaxChars"/>: 131072 (Linux's MAX_ARG_STRLEN) less room for the shell's own words.</summary>
+    public const int DefaultMaxChars = 130_000;
+
     /// <summary>Where jobs' standard output goes; null means this process's.</summary>
     public Stream? StandardOutput { get; init; }
 
@@ -111,6 +132,24 @@ public sealed record JobRunOptions
         if (Retries < 0)
         {
             problems.Add($"Retries must be 0 or more (was {Retries}).");
+        }
+
+        foreach (var (name, value) in new[] { ("MaxArgs", MaxArgs), ("MaxReplaceArgs", MaxReplaceArgs), ("MaxLines", MaxLines) })
+        {
+            if (value < 0)
+            {
+                problems.Add($"{name} must be 0 or more (was {value}).");
+            }
+        }
+
+        if (MaxChars is <= 0 or > 131_071)
+        {
+            problems.Add($"MaxChars must be between 1 and 131071, Linux's longest single argument (was {MaxChars}).");
+        }
+
+        if (!Enum.IsDefined(ArgumentMode))
+        {
+            problems.Add($"ArgumentMode must be OneInput, ContextReplace, Multiple or Xargs (was {(int)ArgumentMode}).");
         }
 
         if (Delay < TimeSpan.Zero)
@@ -177,4 +216,32 @@ public sealed record JobRunOptions
 }
 
 /// <summary>Options after validation, with every spec parsed.</summary>
-internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator);
+internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator)
+{
+    /// <summary>How many inputs a job takes at most, as GNU parallel settles it: -N, else -n, else -L; null for no count.</summary>
+    public int? MaxInputs => Options.MaxReplaceArgs ?? Options.MaxArgs ?? Options.MaxLines;
+
+    /// <summary>Whether jobs take several inputs (any of -N -n -L -X -m --xargs), which the run then groups.</summary>
+    public bool GroupsInputs => MaxInputs is not null || Options.ArgumentMode != JobArgumentMode.OneInput;
+
+    /// <summary>Whether a word holding {} is repeated per argument: -X, and -N or -L unless -m or --xargs.</summary>
+    public bool ContextReplace => Options.ArgumentMode == JobArgumentMode.ContextReplace
+        || ((Options.MaxReplaceArgs is not null || Options.MaxLines is not null) && Options.ArgumentMode == JobArgumentMode.OneInput);
+
+    /// <summary>The command template these options describe.</summary>
+    public CommandTemplate Template() => new(Options.Command, Options.CommandMode) { ContextReplace = ContextReplace };
+
+    /// <summary>Each job's arguments, read from the inputs and grouped as -N, -n, -L, -X, -m and --xargs say.</summary>
+    public IEnumerable<string[]> JobArguments(CommandTemplate template)
+    {
+        var options = Options;
+        var records = InputCombiner.Combine(options.Inputs, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null);
+        if (!GroupsInputs)
+        {
+            return records;
+        }
+
+        var spread = options.ArgumentMode is JobArgumentMode.ContextReplace or JobArgumentMode.Multiple;
+        return ArgumentGrouper.Group(records, MaxInputs, options.MaxChars, template.BaseLength, template.ArgumentLength, spread, Slots);
+    }
+}

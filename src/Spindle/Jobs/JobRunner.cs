@@ -91,13 +91,13 @@ public static class JobRunner
     private static JobRunResult DryRun(ValidatedJobRun plan)
     {
         var options = plan.Options;
-        var template = new CommandTemplate(options.Command, options.CommandMode);
+        var template = plan.Template();
         var skip = ResumeSet(options);
         var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var args in InputCombiner.Combine(options.Inputs, () => options.StandardInput ?? Console.In, options.NullSeparated, plan.ColumnSeparator))
+        foreach (var args in plan.JobArguments(template))
         {
             seq++;
             if (skip.Contains(seq))
@@ -189,7 +189,7 @@ public static class JobRunner
             _plan = plan;
             _options = plan.Options;
             _token = token;
-            _template = new CommandTemplate(_options.Command, _options.CommandMode);
+            _template = plan.Template();
             _stderr = _options.StandardError ?? Console.OpenStandardError();
             _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
             _resumeSet = ResumeSet(_options);
@@ -206,7 +206,7 @@ public static class JobRunner
         /// <summary>Opens the inputs and the job log and starts the first slot thread; the registration stops the run on cancellation.</summary>
         public CancellationTokenRegistration Start()
         {
-            IEnumerable<string[]> inputs = InputCombiner.Combine(_options.Inputs, () => _options.StandardInput ?? Console.In, _options.NullSeparated, _plan.ColumnSeparator);
+            var inputs = _plan.JobArguments(_template);
             // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
             if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
             {

@@ -92,8 +92,28 @@ public sealed class RunCommandTests
     }
 
     [Theory(Timeout = TestWait.Hard)]
+    [InlineData("a-b\nc-\n", "-kN2", "echo", "{1}-{2}")]
+    [InlineData("a-b\nc-\n", "--max-replace-args=2", "-k", "echo", "{1}-{2}")]
+    [InlineData("a b\nc\n", "-k", "-n", "2", "echo")]
+    [InlineData("a b\nc\n", "-k", "-L2", "echo")]
+    [InlineData("a\nb\nc\n", "-k", "-l", "echo")]
+    [InlineData("a b\nc\n", "-kl", "2", "echo")]
+    [InlineData("pica.jpg picb.jpg\npicc.jpg\n", "-j2", "-kX", "echo", "pic{}.jpg")]
+    [InlineData("pica b.jpg\npicc.jpg\n", "-j2", "-km", "echo", "pic{}.jpg")]
+    [InlineData("a b c\n", "-j2", "--xargs", "echo")]
+    [InlineData("a\nb\nc\n", "-j2", "-k", "--xargs", "-s", "7", "echo")]
+    public async Task Run_SeveralInputsPerJob_AsGnuParallelPrintsThem(string expected, params string[] args)
+    {
+        var (status, stdout, stderr) = await RunAsync([.. args, ":::", "a", "b", "c"]);
+        Assert.Equal((0, ""), (status, stderr));
+        Assert.Equal(expected, stdout);
+    }
+
+    [Theory(Timeout = TestWait.Hard)]
     [InlineData("unknown option '-z' in '-kz'", "-kz", "touch {}", ":::", "MARKER")]
     [InlineData("needs a value", "-kj")]
+    [InlineData("--max-args must be a whole number", "-n", "two", "touch {}", ":::", "MARKER")]
+    [InlineData("MaxChars must be between", "-s", "0", "touch {}", ":::", "MARKER")]
     public async Task Run_BadBundle_OneLine_Exit255_NoJobStarted(string problem, params string[] args)
     {
         var marker = Path.Combine(Path.GetTempPath(), "spindle-bundle-" + Guid.NewGuid().ToString("N"));
