@@ -266,9 +266,37 @@ internal static class RunCommand
             return null;
         }
 
+        var pipePart = result.GetValue(spec.PipePart);
+        string? pipePartFile = null;
         foreach (var file in result.GetValue(spec.ArgFile) ?? [])
         {
+            if (pipePart)
+            {
+                // --pipepart -a FILE: the file is cut into the jobs' stdin, not read as arguments.
+                pipePartFile ??= file;
+                continue;
+            }
+
             sources.Insert(0, JobInputSource.FromFile(file));
+        }
+
+        if (pipePart && pipePartFile is null)
+        {
+            error = "--pipepart needs the file to cut, given with -a FILE (for example: spindle run --pipepart -a big.txt wc -l).";
+            return null;
+        }
+
+        var blockSize = 1024L * 1024;
+        if (result.GetValue(spec.Block) is { } blockText)
+        {
+            var negative = blockText.StartsWith('-');
+            if (!UnitPrefix.TryParse(negative ? blockText[1..] : blockText, out blockSize))
+            {
+                error = $"--block must be a size such as 10M, 64k or 1048576 (was '{blockText}').";
+                return null;
+            }
+
+            blockSize = negative ? -blockSize : blockSize;
         }
 
         if (!TryParseDelay(result.GetValue(spec.Delay), out var delay))
@@ -333,6 +361,13 @@ internal static class RunCommand
             MaxLines = maxLines,
             ArgumentMode = argumentMode,
             MaxChars = maxChars,
+            Pipe = result.GetValue(spec.Pipe),
+            PipePart = pipePartFile,
+            PipeInput = streams.RawInput,
+            BlockSize = blockSize,
+            RecordStart = Unescape(result.GetValue(spec.RecStart)),
+            RecordEnd = Unescape(result.GetValue(spec.RecEnd)),
+            Header = result.GetValue(spec.Header),
         };
     }
 
@@ -405,6 +440,10 @@ internal static class RunCommand
         return at < text.Length && text[at] == '%' ? at + 1 : at;
     }
 
+    // --recstart and --recend are often written '\n' in single quotes, which GNU parallel reads as a newline.
+    private static string? Unescape(string? text) => text?.Replace("\\n", "\n", StringComparison.Ordinal).Replace("\\t", "\t", StringComparison.Ordinal)
+        .Replace("\\r", "\r", StringComparison.Ordinal).Replace("\\0", "\0", StringComparison.Ordinal);
+
     private static bool TryParseDelay(string? text, out TimeSpan delay)
     {
         delay = TimeSpan.Zero;
@@ -445,6 +484,8 @@ internal static class RunCommand
           -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE
           -N N, -n N, -L N, -l[N]   up to N inputs per job (-N: {1}..{N} over them and context replace)
           -X, -m, --xargs, -s N     as many inputs as fit on a command line of -s bytes (-X: pic{}.jpg repeats per input)
+          --pipe, --pipepart -a FILE   cut stdin (or FILE) into chunks of whole records on each job's stdin:
+            --block SIZE (1M), --recstart STR, --recend STR ('\n'), --header :|N|REGEX, -N records per job
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
         """;
@@ -515,6 +556,18 @@ internal static class RunCommand
 
         public Option<string> MaxChars { get; } = new("--max-chars", "-s");
 
+        public Option<bool> Pipe { get; } = new("--pipe", "--spreadstdin");
+
+        public Option<bool> PipePart { get; } = new("--pipepart", "--pipe-part");
+
+        public Option<string> Block { get; } = new("--block", "--block-size", "--blocksize");
+
+        public Option<string> RecStart { get; } = new("--recstart");
+
+        public Option<string> RecEnd { get; } = new("--recend");
+
+        public Option<string> Header { get; } = new("--header");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -523,7 +576,7 @@ internal static class RunCommand
             {
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
-                MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars,
+                MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
             };
             foreach (var option in Parser.Options)
             {
@@ -552,7 +605,8 @@ internal readonly record struct ProgressDisplay(bool Bar, bool Progress, bool Et
 }
 
 /// <summary>Where <c>spindle run</c> reads and writes; tests pass in-memory streams.</summary>
-internal sealed record RunStreams(Stream Output, Stream Error, TextReader? Input, IAnsiConsole? ErrorConsole)
+/// <remarks><paramref name="RawInput"/> is what --pipe reads (null: the process's standard input).</remarks>
+internal sealed record RunStreams(Stream Output, Stream Error, TextReader? Input, IAnsiConsole? ErrorConsole, Stream? RawInput = null)
 {
     /// <summary>The process's own streams; standard input is left to the runner, which opens it only if a source reads it.</summary>
     public static RunStreams Console => new(System.Console.OpenStandardOutput(), System.Console.OpenStandardError(), null, null);

@@ -89,6 +89,30 @@ public sealed record JobRunOptions
     /// <summary>The default of <see cref="MaxChars"/>: 131072 (Linux's MAX_ARG_STRLEN) less room for the shell's own words.</summary>
     public const int DefaultMaxChars = 130_000;
 
+    /// <summary>Cut standard input into chunks of whole records and give each job one chunk on its stdin (--pipe).</summary>
+    public bool Pipe { get; init; }
+
+    /// <summary>Give each job one part of this file on its stdin, reading only near the cuts (--pipepart -a FILE); implies <see cref="Pipe"/>'s chunking.</summary>
+    public string? PipePart { get; init; }
+
+    /// <summary>Where --pipe reads; null means this process's standard input.</summary>
+    public Stream? PipeInput { get; init; }
+
+    /// <summary>
+    /// About how many bytes each --pipe or --pipepart chunk holds (--block; GNU parallel's default is 1 MiB); with
+    /// --pipepart, a negative -N means N parts per job slot.
+    /// </summary>
+    public long BlockSize { get; init; } = 1024 * 1024;
+
+    /// <summary>What a record starts with (--recstart); chunks are cut only where --recend is followed by it.</summary>
+    public string? RecordStart { get; init; }
+
+    /// <summary>What a record ends with (--recend); null means a newline unless <see cref="RecordStart"/> is set, "" means none.</summary>
+    public string? RecordEnd { get; init; }
+
+    /// <summary>With --pipe: the header every chunk starts with (--header): ":" for the first line, N for N lines, or a regular expression.</summary>
+    public string? Header { get; init; }
+
     /// <summary>Where jobs' standard output goes; null means this process's.</summary>
     public Stream? StandardOutput { get; init; }
 
@@ -139,6 +163,43 @@ public sealed record JobRunOptions
             if (value < 0)
             {
                 problems.Add($"{name} must be 0 or more (was {value}).");
+            }
+        }
+
+        var pipe = Pipe || PipePart is not null;
+        if (pipe && (BlockSize == 0 || (BlockSize < 0 && PipePart is null)))
+        {
+            problems.Add($"BlockSize must be greater than 0{(PipePart is null ? "" : ", or negative for parts per job slot with PipePart")} (was {BlockSize}); for example 1048576 (--block 1M).");
+        }
+
+        if (pipe && (MaxLines is not null || MaxArgs is not null || ArgumentMode != JobArgumentMode.OneInput))
+        {
+            problems.Add("Pipe and PipePart take -N (MaxReplaceArgs, records per job) but not MaxLines, MaxArgs, -X, -m or --xargs; remove those or drop --pipe.");
+        }
+
+        if (PipePart is not null && MaxReplaceArgs is not null)
+        {
+            problems.Add("PipePart cannot count records (MaxReplaceArgs, -N), as GNU parallel's --pipepart cannot; use --pipe -N, or --block.");
+        }
+
+        if (PipePart is { } part && !File.Exists(part))
+        {
+            problems.Add($"The --pipepart file '{part}' does not exist; give an existing file with -a.");
+        }
+
+        if (Header is not null && !pipe)
+        {
+            problems.Add("Header is supported with Pipe or PipePart only so far (--header with ::: is not).");
+        }
+        else if (Header is not null)
+        {
+            try
+            {
+                _ = PipeSplitter.HeaderPattern(Header);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Header is not ':', a number of lines or a valid regular expression (was '{Header}'): {e.Message}");
             }
         }
 
@@ -230,6 +291,30 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
 
     /// <summary>The command template these options describe.</summary>
     public CommandTemplate Template() => new(Options.Command, Options.CommandMode) { ContextReplace = ContextReplace };
+
+    /// <summary>Whether jobs read chunks of a stream or file on their stdin (--pipe, --pipepart) instead of taking arguments.</summary>
+    public bool Pipes => Options.Pipe || Options.PipePart is not null;
+
+    /// <summary>The --pipe or --pipepart chunks, cut as jobs ask for them.</summary>
+    public IEnumerable<PipeChunk> PipeChunks()
+    {
+        var options = Options;
+        var splitter = new PipeSplitter(options.RecordStart, options.RecordEnd, options.BlockSize, options.MaxReplaceArgs, options.Header);
+        return options.PipePart is { } file ? FileChunks(splitter, file) : splitter.Split(options.PipeInput ?? Console.OpenStandardInput());
+    }
+
+    private IEnumerable<PipeChunk> FileChunks(PipeSplitter splitter, string path)
+    {
+        using var file = File.OpenHandle(path);
+        var size = RandomAccess.GetLength(file);
+        var header = splitter.FileHeader(file);
+        // GNU parallel: a negative --block with --pipepart is the number of parts per job slot.
+        var block = Options.BlockSize > 0 ? Options.BlockSize : Math.Max(1, (long)Math.Ceiling((size - header.Length) / (double)(Slots * -Options.BlockSize)));
+        foreach (var (start, end) in splitter.FileParts(file, header.Length, size, block))
+        {
+            yield return PipeChunk.FromFile(header, (int)file.DangerousGetHandle(), start, end - start);
+        }
+    }
 
     /// <summary>Each job's arguments, read from the inputs and grouped as -N, -n, -L, -X, -m and --xargs say.</summary>
     public IEnumerable<string[]> JobArguments(CommandTemplate template)

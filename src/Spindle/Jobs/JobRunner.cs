@@ -97,8 +97,9 @@ public static class JobRunner
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var args in plan.JobArguments(template))
+        foreach (var (args, stdin) in Inputs(plan, template))
         {
+            stdin?.Dispose();
             seq++;
             if (skip.Contains(seq))
             {
@@ -120,6 +121,10 @@ public static class JobRunner
         stdout.Flush();
         return new JobRunResult { ExitStatus = 0, Started = 0, Succeeded = 0, Failed = 0, Skipped = skipped, Halted = false };
     }
+
+    /// <summary>Each job's arguments and, under --pipe or --pipepart, its chunk of input.</summary>
+    private static IEnumerable<JobInput> Inputs(ValidatedJobRun plan, CommandTemplate template) =>
+        plan.Pipes ? plan.PipeChunks().Select(chunk => new JobInput([], chunk)) : plan.JobArguments(template).Select(args => new JobInput(args, null));
 
     internal static HashSet<long> ResumeSet(JobRunOptions options)
     {
@@ -163,7 +168,7 @@ public static class JobRunner
         private readonly Lock _state = new();
         private readonly Dictionary<int, RunningJob> _running = [];
 
-        private IEnumerator<string[]>? _inputs;
+        private IEnumerator<JobInput>? _inputs;
         private long? _total;
         private long _seq;
         private int _inFlight;
@@ -197,7 +202,7 @@ public static class JobRunner
             _timeouts = plan.TimeoutFraction is null ? null : [];
             // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
             _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
-            _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
+            _readsStandardInput = (_options.Inputs.Count == 0 && _options.PipePart is null) || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
         }
 
         /// <summary>Completes when the run is over: every slot thread has exited, or it was stopped and no job runs.</summary>
@@ -206,7 +211,7 @@ public static class JobRunner
         /// <summary>Opens the inputs and the job log and starts the first slot thread; the registration stops the run on cancellation.</summary>
         public CancellationTokenRegistration Start()
         {
-            var inputs = _plan.JobArguments(_template);
+            var inputs = Inputs(_plan, _template);
             // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
             if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
             {
@@ -286,7 +291,7 @@ public static class JobRunner
             {
                 while (TakeNext() is { } job)
                 {
-                    RunJob(job.Seq, job.Args, slot);
+                    RunJob(job.Seq, job.Input, slot);
                 }
             }
             catch (Exception e)
@@ -309,7 +314,7 @@ public static class JobRunner
             }
         }
 
-        private (long Seq, string[] Args)? TakeNext()
+        private (long Seq, JobInput Input)? TakeNext()
         {
             lock (_dispatch)
             {
@@ -322,9 +327,10 @@ public static class JobRunner
                     }
 
                     var seq = ++_seq;
-                    var args = _inputs.Current;
+                    var input = _inputs.Current;
                     if (_resumeSet.Contains(seq))
                     {
+                        input.Stdin?.Dispose();
                         lock (_state)
                         {
                             _skipped++;
@@ -358,13 +364,15 @@ public static class JobRunner
                         StartSlotThread();
                     }
 
-                    return (seq, args);
+                    return (seq, input);
                 }
             }
         }
 
-        private void RunJob(long seq, string[] args, int slot)
+        private void RunJob(long seq, JobInput input, int slot)
         {
+            using var stdin = input.Stdin;
+            var args = input.Args;
             var launch = _template.Render(args, seq, slot);
             var tag = _options.Tag ? CommandTemplate.Tag(args) : "";
             lock (_state)
@@ -378,7 +386,8 @@ public static class JobRunner
             for (var i = 0; i < attempts; i++)
             {
                 attempt.Dispose();
-                attempt = RunOnce(launch, seq, slot, tag);
+                stdin?.Rewind();
+                attempt = RunOnce(launch, seq, slot, tag, stdin);
                 if (attempt.Succeeded || _stopping)
                 {
                     break;
@@ -401,14 +410,14 @@ public static class JobRunner
             }
         }
 
-        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag)
+        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag, PipeChunk? stdin)
         {
             var start = DateTimeOffset.UtcNow;
             var startTicks = Stopwatch.GetTimestamp();
             RunningJob job;
             try
             {
-                job = _spawner!.Spawn(launch, _mode, seq, slot);
+                job = _spawner!.Spawn(launch, _mode, seq, slot, stdin?.Fd ?? -1);
             }
             catch (Win32Exception e)
             {
@@ -716,6 +725,9 @@ public static class JobRunner
             progress.Report(snapshot);
         }
     }
+
+    /// <summary>One job's input: its arguments and, under --pipe or --pipepart, the chunk it reads on stdin.</summary>
+    private readonly record struct JobInput(string[] Args, PipeChunk? Stdin);
 
     private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, CapturedOutput? Stdout, CapturedOutput? Stderr, long Received, bool TimedOut, bool Killed, bool Written)
     {

@@ -38,6 +38,7 @@ internal static unsafe partial class Posix
     public const uint MFD_CLOEXEC = 1;
 
     public const int WNOHANG = 1;
+    public const int SEEK_SET = 0;
     public const int SEEK_END = 2;
 
     public const int EINTR = 4;
@@ -124,6 +125,12 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "pread", SetLastError = true)]
     public static partial nint PRead(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "sendfile", SetLastError = true)]
+    public static partial nint SendFile(int outFd, int inFd, ref long offset, nint count);
 
     [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);

@@ -109,11 +109,22 @@ public sealed class RunCommandTests
         Assert.Equal(expected, stdout);
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_Pipe_CutsStdinIntoTheJobsStdin()
+    {
+        // seq 1 10 | parallel -k --pipe -N3 --recend '\n' 'tr "\n" " "; echo'
+        var (status, stdout, stderr) = await RunAsync(["-kj2", "--pipe", "-N3", "--recend", "\\n", "tr '\\n' ' '; echo"], rawInput: "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+        Assert.Equal((0, ""), (status, stderr));
+        Assert.Equal("1 2 3 \n4 5 6 \n7 8 9 \n10 \n", stdout);
+    }
+
     [Theory(Timeout = TestWait.Hard)]
     [InlineData("unknown option '-z' in '-kz'", "-kz", "touch {}", ":::", "MARKER")]
     [InlineData("needs a value", "-kj")]
     [InlineData("--max-args must be a whole number", "-n", "two", "touch {}", ":::", "MARKER")]
     [InlineData("MaxChars must be between", "-s", "0", "touch {}", ":::", "MARKER")]
+    [InlineData("--pipepart needs the file", "--pipepart", "touch MARKER")]
+    [InlineData("--block must be a size", "--pipe", "--block", "big", "touch MARKER")]
     public async Task Run_BadBundle_OneLine_Exit255_NoJobStarted(string problem, params string[] args)
     {
         var marker = Path.Combine(Path.GetTempPath(), "spindle-bundle-" + Guid.NewGuid().ToString("N"));
@@ -180,12 +191,12 @@ public sealed class RunCommandTests
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 
-    private static async Task<(int Status, string Stdout, string Stderr)> RunAsync(string[] args, string stdin = "", TestConsole? console = null)
+    private static async Task<(int Status, string Stdout, string Stderr)> RunAsync(string[] args, string stdin = "", TestConsole? console = null, string rawInput = "")
     {
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         var testConsole = console ?? new TestConsole();
-        var streams = new RunStreams(stdout, stderr, new StringReader(stdin), testConsole);
+        var streams = new RunStreams(stdout, stderr, new StringReader(stdin), testConsole, new MemoryStream(Encoding.UTF8.GetBytes(rawInput)));
         var status = await Task.Run(() => RunCommand.Run(args, testConsole, streams, CancellationToken.None));
         return (status, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
