@@ -386,7 +386,6 @@ public static class JobRunner
             for (var i = 0; i < attempts; i++)
             {
                 attempt.Dispose();
-                stdin?.Rewind();
                 attempt = RunOnce(launch, seq, slot, tag, stdin);
                 if (attempt.Succeeded || _stopping)
                 {
@@ -417,7 +416,14 @@ public static class JobRunner
             RunningJob job;
             try
             {
-                job = _spawner!.Spawn(launch, _mode, seq, slot, stdin?.Fd ?? -1);
+                try
+                {
+                    job = _spawner!.Spawn(launch, _mode, seq, slot, stdin?.OpenForJob() ?? -1);
+                }
+                finally
+                {
+                    stdin?.Spawned();
+                }
             }
             catch (Win32Exception e)
             {

@@ -39,6 +39,10 @@ internal static unsafe partial class Posix
 
     public const int WNOHANG = 1;
     public const int SEEK_SET = 0;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int EPIPE = 32;
+    public const uint SPLICE_F_MOVE = 1;
     public const int SEEK_END = 2;
 
     public const int EINTR = 4;
@@ -131,6 +135,15 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "sendfile", SetLastError = true)]
     public static partial nint SendFile(int outFd, int inFd, ref long offset, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "splice", SetLastError = true)]
+    public static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nint length, uint flags);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int FcntlDupCloexec(int fd, int command, int minimum);
 
     [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);

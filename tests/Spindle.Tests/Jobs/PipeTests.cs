@@ -108,6 +108,21 @@ public sealed class PipeTests
         Assert.Equal(input, await OutputOf(new JobRunOptions { Command = ["cat"], PipePart = file, BlockSize = 100_000, Jobs = "2", KeepOrder = true }));
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task PipePart_JobsThatStopReadingEarly_EndTheRunAndRetriesReadFromTheStart()
+    {
+        using var run = new JobTestRun();
+        var file = run.PathOf("big.txt");
+        await File.WriteAllTextAsync(file, Seq(1, 200_000));
+        var options = new JobRunOptions { Command = ["head -1"], PipePart = file, BlockSize = -1, Jobs = "2", KeepOrder = true };
+        // parallel -k --pipepart -a big.txt --block -1 -j2 head -1 : each part's first line; the rest is never read.
+        Assert.Equal("1\n107938\n", await OutputOf(options));
+        Assert.Equal("", await OutputOf(options with { Command = ["true"] }));
+        var marker = run.PathOf("tried");
+        var retried = options with { Jobs = "1", BlockSize = -1, Retries = 2, Command = [$"if [ -e {marker} ]; then head -1; else touch {marker}; head -c 10 >/dev/null; exit 1; fi"] };
+        Assert.Equal("1\n", await OutputOf(retried));
+    }
+
     [Fact]
     public void Validate_PipeMisuse_AllProblemsInOneException()
     {
