@@ -368,6 +368,9 @@ internal static class RunCommand
             RecordStart = Unescape(result.GetValue(spec.RecStart)),
             RecordEnd = Unescape(result.GetValue(spec.RecEnd)),
             Header = result.GetValue(spec.Header),
+            Link = result.GetValue(spec.Link),
+            Shuffle = result.GetValue(spec.Shuffle),
+            TagString = result.GetValue(spec.TagString),
         };
     }
 
@@ -486,6 +489,8 @@ internal static class RunCommand
           -X, -m, --xargs, -s N     as many inputs as fit on a command line of -s bytes (-X: pic{}.jpg repeats per input)
           --pipe, --pipepart -a FILE   cut stdin (or FILE) into chunks of whole records on each job's stdin:
             --block SIZE (1M), --recstart STR, --recend STR ('\n'), --header :|N|REGEX, -N records per job
+          --header : with sources   each source's first value names its columns: {name}
+          --link/--xapply, --shuf, --tagstring STR   pair sources (shorter ones wrap), random order, custom tag
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
         """;
@@ -568,6 +573,12 @@ internal static class RunCommand
 
         public Option<string> Header { get; } = new("--header");
 
+        public Option<bool> Link { get; } = new("--link", "--xapply");
+
+        public Option<bool> Shuffle { get; } = new("--shuf");
+
+        public Option<string> TagString { get; } = new("--tagstring");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -577,6 +588,7 @@ internal static class RunCommand
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
+                Link, Shuffle, TagString,
             };
             foreach (var option in Parser.Options)
             {

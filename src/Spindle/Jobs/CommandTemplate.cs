@@ -203,6 +203,13 @@ internal sealed class CommandTemplate
     private bool IsRepeated(List<Segment> word, IReadOnlyList<string> args) =>
         ContextReplace && args.Count > 1 && word.Exists(s => s.Kind == SegmentKind.AllArgs);
 
+    /// <summary>Whether any word holds a replacement string.</summary>
+    public bool HasReplacement => _hasReplacement;
+
+    /// <summary>The words rendered with raw values and joined by spaces, arguments never appended: for --tagstring.</summary>
+    public string RenderText(IReadOnlyList<string> args, long seq, int slot) =>
+        string.Join(' ', _words.Select(word => RenderWord(word, args, seq, slot, quote: false)));
+
     /// <summary>The --tag prefix's text: the arguments unquoted, separated by spaces (GNU's default --tagstring {}).</summary>
     public static string Tag(IReadOnlyList<string> args) => string.Join(' ', args);
 

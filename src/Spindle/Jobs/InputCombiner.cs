@@ -15,7 +15,8 @@ internal static class InputCombiner
 
     /// <summary>As above, asking for standard input only when a source reads it: creating the console's reader costs start-up time.</summary>
     /// <remarks>With <paramref name="continueLines"/> (-L, -l), a line read from a file or stdin that ends in a blank goes on in the next line, as in xargs and GNU parallel.</remarks>
-    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines = false)
+    /// <remarks>With <paramref name="link"/> (--link, --xapply), the sources pair element-wise instead, the shorter ones wrapping around.</remarks>
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines = false, bool link = false)
     {
         if (sources.Count == 0)
         {
@@ -28,7 +29,7 @@ internal static class InputCombiner
             return Read(sources[0], standardInput, nullSeparated, continueLines).Select(v => Split(v, columnSeparator));
         }
 
-        return CombineMany(sources, standardInput, nullSeparated, columnSeparator, continueLines);
+        return link ? LinkAll(sources, standardInput, nullSeparated, columnSeparator, continueLines) : CombineMany(sources, standardInput, nullSeparated, columnSeparator, continueLines);
     }
 
     private static IEnumerable<string[]> CombineMany(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines)
@@ -86,9 +87,39 @@ internal static class InputCombiner
         }
     }
 
+    // GNU parallel's --link: row i takes value i of every source, a shorter source starting over from its first value,
+    // until the longest source is used up.
+    private static IEnumerable<string[]> LinkAll(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines)
+    {
+        var all = sources.Select(s => Read(s, standardInput, nullSeparated, continueLines).Select(v => Split(v, columnSeparator)).ToList()).ToList();
+        if (all.Exists(rows => rows.Count == 0))
+        {
+            yield break;
+        }
+
+        var longest = all.Max(rows => rows.Count);
+        for (var i = 0; i < longest; i++)
+        {
+            var args = new List<string>();
+            foreach (var rows in all)
+            {
+                args.AddRange(rows[i % rows.Count]);
+            }
+
+            yield return [.. args];
+        }
+    }
+
     private static string[] Split(string value, Regex? columnSeparator) => columnSeparator is null ? [value] : columnSeparator.Split(value);
 
-    private static IEnumerable<string> Read(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated, bool continueLines)
+    private static IEnumerable<string> Read(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated, bool continueLines) =>
+        source.SkipsFirst ? ReadAll(source, standardInput, nullSeparated, continueLines).Skip(1) : ReadAll(source, standardInput, nullSeparated, continueLines);
+
+    /// <summary>The first value of a source, for its --header line; null when it has none.</summary>
+    public static string? FirstValue(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated) =>
+        ReadAll(source, standardInput, nullSeparated, continueLines: false).Take(1).FirstOrDefault();
+
+    private static IEnumerable<string> ReadAll(JobInputSource source, Func<TextReader> standardInput, bool nullSeparated, bool continueLines)
     {
         if (source.Values is not null)
         {

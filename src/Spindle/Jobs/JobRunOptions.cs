@@ -65,7 +65,10 @@ public sealed record JobRunOptions
     /// <summary>Print the commands instead of running them (--dry-run).</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>A directory that gets each job's stdout, stderr and seq, in GNU parallel's layout DIR/1/arg1/2/arg2/ (--results).</summary>
+    /// <summary>
+    /// Where each job's output is kept (--results): a directory in GNU parallel's layout DIR/1/arg1/2/arg2/; a path with
+    /// replacement strings (PATH, PATH.err, PATH.seq per job); or a table of every job, NAME.csv, NAME.tsv or NAME.json.
+    /// </summary>
     public string? ResultsDirectory { get; init; }
 
     /// <summary>At most this many inputs per job (-n, --max-args); {} then stands for all of them. 0 takes one input and puts none on the line.</summary>
@@ -110,8 +113,20 @@ public sealed record JobRunOptions
     /// <summary>What a record ends with (--recend); null means a newline unless <see cref="RecordStart"/> is set, "" means none.</summary>
     public string? RecordEnd { get; init; }
 
-    /// <summary>With --pipe: the header every chunk starts with (--header): ":" for the first line, N for N lines, or a regular expression.</summary>
+    /// <summary>
+    /// --header: with --pipe, the header every chunk starts with (":" for the first line, N for N lines, or a regular
+    /// expression); with input sources, any value but "0" makes each source's first value name its columns, {name}.
+    /// </summary>
     public string? Header { get; init; }
+
+    /// <summary>Pair the input sources element-wise, a shorter source wrapping around, instead of combining them (--link, --xapply).</summary>
+    public bool Link { get; init; }
+
+    /// <summary>Run the jobs in a random order; every input is read before the first job starts (--shuf).</summary>
+    public bool Shuffle { get; init; }
+
+    /// <summary>Each output line starts with this text, replacement strings rendered, and a tab (--tagstring); implies <see cref="Tag"/>'s prefixing.</summary>
+    public string? TagString { get; init; }
 
     /// <summary>Where jobs' standard output goes; null means this process's.</summary>
     public Stream? StandardOutput { get; init; }
@@ -187,11 +202,7 @@ public sealed record JobRunOptions
             problems.Add($"The --pipepart file '{part}' does not exist; give an existing file with -a.");
         }
 
-        if (Header is not null && !pipe)
-        {
-            problems.Add("Header is supported with Pipe or PipePart only so far (--header with ::: is not).");
-        }
-        else if (Header is not null)
+        if (Header is not null && pipe)
         {
             try
             {
@@ -289,8 +300,53 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     public bool ContextReplace => Options.ArgumentMode == JobArgumentMode.ContextReplace
         || ((Options.MaxReplaceArgs is not null || Options.MaxLines is not null) && Options.ArgumentMode == JobArgumentMode.OneInput);
 
+    private (IReadOnlyList<JobInputSource> Sources, IReadOnlyList<string> Command)? _named;
+
+    /// <summary>
+    /// With --header and input sources (not --pipe): each source's first value names its columns, {name} in the command
+    /// meaning that column as {n} would; returns the sources without their header lines and the command rewritten.
+    /// </summary>
+    private (IReadOnlyList<JobInputSource> Sources, IReadOnlyList<string> Command) Named()
+    {
+        if (_named is { } done)
+        {
+            return done;
+        }
+
+        var options = Options;
+        if (options.Header is null || options.Header == "0" || Pipes)
+        {
+            return (_named = (options.Inputs, options.Command)).Value;
+        }
+
+        var sources = options.Inputs.Count > 0 ? options.Inputs : [JobInputSource.FromReader(options.StandardInput ?? Console.In)];
+        var renamed = new List<JobInputSource>();
+        var command = options.Command.ToList();
+        var position = 1;
+        foreach (var source in sources)
+        {
+            var header = InputCombiner.FirstValue(source, () => options.StandardInput ?? Console.In, options.NullSeparated);
+            // GNU parallel splits the header line on --colsep, or on tabs without one; a reader has just given up its
+            // first line, so only a file or values source still holds it.
+            renamed.Add(source.Reader is null && source.Path != "-" ? source.WithoutFirst() : source);
+            foreach (var name in header is null ? [] : ColumnSeparator is { } separator ? separator.Split(header) : header.Split('	'))
+            {
+                var id = position++.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var suffix in (string[])["", ".", "/", "//", "/."])
+                {
+                    for (var w = 0; w < command.Count; w++)
+                    {
+                        command[w] = command[w].Replace("{" + name + suffix + "}", "{" + id + suffix + "}", StringComparison.Ordinal);
+                    }
+                }
+            }
+        }
+
+        return (_named = (renamed, command)).Value;
+    }
+
     /// <summary>The command template these options describe.</summary>
-    public CommandTemplate Template() => new(Options.Command, Options.CommandMode) { ContextReplace = ContextReplace };
+    public CommandTemplate Template() => new(Named().Command, Options.CommandMode) { ContextReplace = ContextReplace };
 
     /// <summary>Whether jobs read chunks of a stream or file on their stdin (--pipe, --pipepart) instead of taking arguments.</summary>
     public bool Pipes => Options.Pipe || Options.PipePart is not null;
@@ -320,7 +376,7 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     public IEnumerable<string[]> JobArguments(CommandTemplate template)
     {
         var options = Options;
-        var records = InputCombiner.Combine(options.Inputs, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null);
+        var records = InputCombiner.Combine(Named().Sources, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null, link: options.Link);
         if (!GroupsInputs)
         {
             return records;

@@ -92,6 +92,7 @@ public static class JobRunner
     {
         var options = plan.Options;
         var template = plan.Template();
+        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell) : null;
         var skip = ResumeSet(options);
         var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
         var seq = 0L;
@@ -109,9 +110,9 @@ public static class JobRunner
 
             var slot = (int)((seq - 1) % plan.Slots) + 1;
             text.Clear();
-            if (options.Tag)
+            if (options.Tag || options.TagString is not null)
             {
-                text.Append(CommandTemplate.Tag(args)).Append('\t');
+                text.Append(TagOf(tagString, args, seq, slot)).Append('\t');
             }
 
             text.Append(template.Render(args, seq, slot).Command).Append('\n');
@@ -123,8 +124,23 @@ public static class JobRunner
     }
 
     /// <summary>Each job's arguments and, under --pipe or --pipepart, its chunk of input.</summary>
-    private static IEnumerable<JobInput> Inputs(ValidatedJobRun plan, CommandTemplate template) =>
-        plan.Pipes ? plan.PipeChunks().Select(chunk => new JobInput([], chunk)) : plan.JobArguments(template).Select(args => new JobInput(args, null));
+    private static IEnumerable<JobInput> Inputs(ValidatedJobRun plan, CommandTemplate template)
+    {
+        var inputs = plan.Pipes ? plan.PipeChunks().Select(chunk => new JobInput([], chunk)) : plan.JobArguments(template).Select(args => new JobInput(args, null));
+        if (!plan.Options.Shuffle)
+        {
+            return inputs;
+        }
+
+        // --shuf: GNU parallel reads every input, then runs the jobs in a random order.
+        var all = inputs.ToArray();
+        Random.Shared.Shuffle(all);
+        return all;
+    }
+
+    /// <summary>The text before the tab of --tag (the arguments) or --tagstring (its template rendered).</summary>
+    private static string TagOf(CommandTemplate? tagString, string[] args, long seq, int slot) =>
+        tagString is null ? CommandTemplate.Tag(args) : tagString.RenderText(args, seq, slot);
 
     internal static HashSet<long> ResumeSet(JobRunOptions options)
     {
@@ -150,8 +166,10 @@ public static class JobRunner
         private readonly JobRunOptions _options;
         private readonly CancellationToken _token;
         private readonly CommandTemplate _template;
+        private readonly CommandTemplate? _tagString;
         private readonly OutputSink _sink;
         private readonly Stream _stderr;
+        private readonly Stream _stdout;
         private readonly HashSet<long> _resumeSet;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -186,6 +204,7 @@ public static class JobRunner
         private bool _halted;
         private int? _haltExit;
         private JobLog? _jobLog;
+        private ResultsWriter? _results;
         private JobSpawner? _spawner;
         private Exception? _fault;
 
@@ -196,7 +215,9 @@ public static class JobRunner
             _token = token;
             _template = plan.Template();
             _stderr = _options.StandardError ?? Console.OpenStandardError();
-            _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
+            _stdout = _options.StandardOutput ?? Console.OpenStandardOutput();
+            _sink = new OutputSink(_stdout, _stderr, _options.Tag || _options.TagString is not null, _options.KeepOrder);
+            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell) : null;
             _resumeSet = ResumeSet(_options);
             _median = plan.TimeoutFraction is null ? null : new RunningMedian();
             _timeouts = plan.TimeoutFraction is null ? null : [];
@@ -225,6 +246,11 @@ public static class JobRunner
                 _jobLog = JobLog.Open(log, append: _options.Resume || _options.ResumeFailed);
             }
 
+            if (_options.ResultsDirectory is { } results)
+            {
+                _results = ResultsWriter.Open(results, Math.Max(_options.Inputs.Count, 1), _stdout);
+            }
+
             _spawner = new JobSpawner(_options.Shell);
             _inputs = inputs.GetEnumerator();
             var registration = _token.Register(() => Stop(kill: true));
@@ -239,6 +265,7 @@ public static class JobRunner
             {
                 registration.Dispose();
                 _jobLog?.Dispose();
+                _results?.Dispose();
                 throw;
             }
 
@@ -249,6 +276,7 @@ public static class JobRunner
         public JobRunResult Result()
         {
             _jobLog?.Dispose();
+            _results?.Dispose();
             if (_fault is not null)
             {
                 throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
@@ -374,7 +402,7 @@ public static class JobRunner
             using var stdin = input.Stdin;
             var args = input.Args;
             var launch = _template.Render(args, seq, slot);
-            var tag = _options.Tag ? CommandTemplate.Tag(args) : "";
+            var tag = _options.Tag || _tagString is not null ? TagOf(_tagString, args, seq, slot) : "";
             lock (_state)
             {
                 _started++;
@@ -395,7 +423,7 @@ public static class JobRunner
 
             try
             {
-                Finish(seq, args, launch, attempt);
+                Finish(seq, slot, args, tag, launch, attempt);
             }
             finally
             {
@@ -506,7 +534,7 @@ public static class JobRunner
             }
         }
 
-        private void Finish(long seq, string[] args, JobLaunch launch, Attempt attempt)
+        private void Finish(long seq, int slot, string[] args, string tag, JobLaunch launch, Attempt attempt)
         {
             if (attempt.Killed && _stopping)
             {
@@ -528,14 +556,16 @@ public static class JobRunner
             }
 
             // --results reads the output before the sink takes it (and, keeping order, may write it much later).
-            if (_options.ResultsDirectory is { } results)
-            {
-                ResultsWriter.Write(results, args, seq, attempt.Stdout, attempt.Stderr);
-            }
+            _results?.Write(new JobResultRecord(seq, slot, args, launch.Command, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, attempt.Stdout, attempt.Stderr));
 
-            if (!attempt.Written)
+            if (_results is not null)
             {
-                _sink.WriteJob(seq, CommandTemplate.Tag(args), attempt.Stdout, attempt.Stderr);
+                // GNU parallel prints nothing of a job whose output --results keeps.
+                _sink.Skip(seq);
+            }
+            else if (!attempt.Written)
+            {
+                _sink.WriteJob(seq, tag, attempt.Stdout, attempt.Stderr);
             }
 
             _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));

@@ -109,6 +109,19 @@ public sealed class RunCommandTests
         Assert.Equal(expected, stdout);
     }
 
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData("1-x\n1-y\n2-x\n2-y\n", "-k", "--header", ":", "echo", "{a}-{b}", ":::", "a", "1", "2", ":::", "b", "x", "y")]
+    [InlineData("a 1\nb 2\nc 1\n", "-k", "--xapply", "echo", ":::", "a", "b", "c", ":::", "1", "2")]
+    [InlineData("a 1\nb 2\nc 1\n", "-k", "--link", "echo", ":::", "a", "b", "c", ":::", "1", "2")]
+    [InlineData("a-X\thi a\nb-X\thi b\n", "-k", "--tagstring", "{}-X", "echo", "hi", ":::", "a", "b")]
+    [InlineData("x\n", "--shuf", "echo", ":::", "x")]
+    public async Task Run_NamingOptions_AsGnuParallelPrintsThem(string expected, params string[] args)
+    {
+        var (status, stdout, stderr) = await RunAsync(args);
+        Assert.Equal((0, ""), (status, stderr));
+        Assert.Equal(expected, stdout);
+    }
+
     [Fact(Timeout = TestWait.Hard)]
     public async Task Run_Pipe_CutsStdinIntoTheJobsStdin()
     {
