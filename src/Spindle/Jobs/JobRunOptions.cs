@@ -356,7 +356,12 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     {
         var options = Options;
         var splitter = new PipeSplitter(options.RecordStart, options.RecordEnd, options.BlockSize, options.MaxReplaceArgs, options.Header);
-        return options.PipePart is { } file ? FileChunks(splitter, file) : splitter.Split(options.PipeInput ?? Console.OpenStandardInput());
+        if (options.PipePart is { } file)
+        {
+            return FileChunks(splitter, file);
+        }
+
+        return options.PipeInput is null && splitter.CanSpliceStandardInput() ? splitter.SpliceStandardInput() : splitter.Split(options.PipeInput ?? Console.OpenStandardInput());
     }
 
     private IEnumerable<PipeChunk> FileChunks(PipeSplitter splitter, string path)

@@ -56,6 +56,12 @@ internal sealed unsafe class PipeChunk : IDisposable
         }
     }
 
+    /// <summary>A new, empty memfd for a chunk that <see cref="FromMemfd"/> then wraps.</summary>
+    public static int CreateMemfd() => Create();
+
+    /// <summary>A chunk of a memfd filled elsewhere (spliced from stdin), <paramref name="length"/> bytes long.</summary>
+    public static PipeChunk FromMemfd(int fd, long length) => new(fd, length);
+
     /// <summary>A chunk holding <paramref name="header"/> then <paramref name="count"/> bytes of the file <paramref name="fileFd"/> from <paramref name="offset"/> (the chunk keeps its own descriptor).</summary>
     public static PipeChunk FromFile(byte[] header, int fileFd, long offset, long count)
     {

@@ -45,6 +45,180 @@ internal sealed class PipeSplitter
         return new Regex(@"\A(?:" + pattern + ")", RegexOptions.CultureInvariant);
     }
 
+    /// <summary>Whether this process's stdin is a pipe that <see cref="SpliceStandardInput"/> can cut: block mode, no header, a boundary.</summary>
+    public bool CanSpliceStandardInput() => _header is null && _records is null && _boundary.Length > 0 && Posix.Fcntl(0, Posix.F_GETPIPE_SZ, 0) > 0;
+
+    /// <summary>
+    /// The chunks of this process's stdin when it is a pipe, moved into each chunk's memfd by splice, so that the
+    /// bytes never enter this process: only the last stretch of each block is peeked at (tee, which copies nothing
+    /// out of the pipe) to find the last record boundary in it.
+    /// </summary>
+    /// <remarks>Reading and rewriting every byte cost --pipe two copies more than `cat | wc -l`; this costs one.</remarks>
+    public IEnumerable<PipeChunk> SpliceStandardInput()
+    {
+        const int Window = 1 << 20;
+        // Larger pipes mean fewer wake-ups of the writer and of us; refused above pipe-max-size, which costs only speed.
+        _ = Posix.Fcntl(0, Posix.F_SETPIPE_SZ, Window);
+        var (peekIn, peekOut) = OpenPeekPipe();
+        try
+        {
+            _ = Posix.Fcntl(peekOut, Posix.F_SETPIPE_SZ, Window);
+            // No more than either pipe holds: tee copies only what stdin's pipe has, into what the peek pipe can take.
+            var peekLength = (int)Math.Min(Math.Min(Posix.Fcntl(0, Posix.F_GETPIPE_SZ, 0), Posix.Fcntl(peekOut, Posix.F_GETPIPE_SZ, 0)), Math.Min(Window, _block));
+            var peek = new byte[peekLength];
+            var ended = false;
+            while (!ended)
+            {
+                var fd = PipeChunk.CreateMemfd();
+                long length = 0;
+                try
+                {
+                    // Most of the block is moved unseen; the rest is peeked at to cut after its last boundary.
+                    var moved = Move(fd, _block - peekLength);
+                    var previous = -1;
+                    length += moved;
+                    ended = moved < _block - peekLength;
+                    while (!ended)
+                    {
+                        // Whether the writer is gone is asked before peeking: then the peek sees all that is left.
+                        var closed = WriterClosed();
+                        var seen = Peek(peekIn, peekOut, peek);
+                        if (seen == 0)
+                        {
+                            ended = true;
+                            break;
+                        }
+
+                        if (closed && seen < peek.Length)
+                        {
+                            // All that is left is here and fits in the block: the last chunk takes it whole, as the
+                            // read path (and GNU parallel) does.
+                            length += Move(fd, seen);
+                            ended = true;
+                            break;
+                        }
+
+                        if (!closed && seen < peek.Length && (seen < peek.Length / 2 || seen != previous))
+                        {
+                            // More is coming: wait until the window is full (the cut then falls where the read path,
+                            // and GNU parallel, put it), or at least half full and no longer growing (a writer whose
+                            // pages never fill the pipe to the byte must not stall the run).
+                            previous = seen;
+                            Thread.Sleep(2);
+                            continue;
+                        }
+
+                        var last = peek.AsSpan(0, seen).LastIndexOf(_boundary);
+                        var cut = last < 0 ? 0 : last + _endLength;
+                        if (cut > 0 || (last > 0 && length > 0))
+                        {
+                            length += Move(fd, cut);
+                            break;
+                        }
+
+                        // No boundary in what is there: a long record goes on, and all of it belongs to this chunk.
+                        length += Move(fd, seen);
+                    }
+                }
+                catch
+                {
+                    _ = Posix.Close(fd);
+                    throw;
+                }
+
+                if (length == 0)
+                {
+                    _ = Posix.Close(fd);
+                    yield break;
+                }
+
+                yield return PipeChunk.FromMemfd(fd, length);
+            }
+        }
+        finally
+        {
+            _ = Posix.Close(peekIn);
+            _ = Posix.Close(peekOut);
+        }
+    }
+
+    // Whether stdin's writer has closed its end (POLLHUP), so that what the pipe holds is all there will be.
+    private static unsafe bool WriterClosed()
+    {
+        var poll = new Posix.PollFd { Fd = 0, Events = Posix.POLLIN };
+        return Posix.Poll(&poll, 1, 0) > 0 && (poll.Revents & Posix.POLLHUP) != 0;
+    }
+
+    private static unsafe (int Read, int Write) OpenPeekPipe()
+    {
+        var fds = stackalloc int[2];
+        if (Posix.Pipe2(fds, Posix.O_CLOEXEC) < 0)
+        {
+            throw new IOException($"Creating the --pipe peek pipe failed: {new System.ComponentModel.Win32Exception(System.Runtime.InteropServices.Marshal.GetLastPInvokeError()).Message}.");
+        }
+
+        return (fds[0], fds[1]);
+    }
+
+    // Splices up to count bytes from stdin into the memfd; fewer only at the end of input.
+    private static unsafe long Move(int fd, long count)
+    {
+        long moved = 0;
+        while (moved < count)
+        {
+            var n = Posix.Splice(0, null, fd, null, (nint)Math.Min(count - moved, 1L << 30), Posix.SPLICE_F_MOVE);
+            if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Posix.EINTR)
+            {
+                continue;
+            }
+
+            if (n < 0)
+            {
+                throw new IOException($"Moving standard input into a job's --pipe input failed: {new System.ComponentModel.Win32Exception(System.Runtime.InteropServices.Marshal.GetLastPInvokeError()).Message}.");
+            }
+
+            if (n == 0)
+            {
+                break;
+            }
+
+            moved += n;
+        }
+
+        return moved;
+    }
+
+    // Copies what stdin's pipe holds now (up to the buffer, waiting for some) into peek without consuming it; 0 at the end of input.
+    private static unsafe int Peek(int peekIn, int peekOut, byte[] peek)
+    {
+        nint seen;
+        while ((seen = Posix.Tee(0, peekOut, peek.Length, 0)) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Posix.EINTR)
+        {
+        }
+
+        if (seen < 0)
+        {
+            throw new IOException($"Peeking at standard input for --pipe failed: {new System.ComponentModel.Win32Exception(System.Runtime.InteropServices.Marshal.GetLastPInvokeError()).Message}.");
+        }
+
+        var read = 0;
+        fixed (byte* start = peek)
+        {
+            while (read < seen)
+            {
+                var n = Posix.Read(peekIn, start + read, seen - read);
+                if (n <= 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Posix.EINTR)
+                {
+                    throw new IOException("Reading the --pipe peek pipe failed.");
+                }
+
+                read += (int)Math.Max(n, 0);
+            }
+        }
+
+        return read;
+    }
+
     /// <summary>The chunks of <paramref name="input"/>, read as jobs ask for them (a block at a time, in constant memory).</summary>
     public IEnumerable<PipeChunk> Split(Stream input)
     {

@@ -41,6 +41,7 @@ internal static unsafe partial class Posix
     public const int SEEK_SET = 0;
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETPIPE_SZ = 1032;
     public const int EPIPE = 32;
     public const uint SPLICE_F_MOVE = 1;
     public const int SEEK_END = 2;
@@ -141,6 +142,9 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Libc, EntryPoint = "tee", SetLastError = true)]
+    public static partial nint Tee(int fdIn, int fdOut, nint length, uint flags);
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int FcntlDupCloexec(int fd, int command, int minimum);

@@ -201,6 +201,39 @@ public sealed class RunCommandTests
         }
     }
 
+    [Theory(Timeout = TestWait.Hard)]
+    [InlineData("--block", "1k", "277\n250\n250\n223\n")]
+    [InlineData("--recend", "0", "1971\n1922\n")]
+    public async Task RealProcess_PipeFromAPipe_CutsAsGnuParallel(string option, string value, string expected)
+    {
+        // seq 1 1000 | parallel -k --pipe --block 1k wc -l ; seq 1 1000 | parallel -k --pipe --block 2k --recend 0 wc -c
+        // Stdin is a real pipe here, which `spindle run` splices into the jobs' inputs rather than reading.
+        var cli = Path.Combine(AppContext.BaseDirectory, "Spindle.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] args = option == "--block" ? ["-k", "--pipe", option, value, "wc -l"] : ["-k", "--pipe", "--block", "2k", option, value, "wc -c"];
+        foreach (var arg in (string[])[cli, "run", .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var spindle = Process.Start(start)!;
+        try
+        {
+            await spindle.StandardInput.WriteAsync(string.Concat(Enumerable.Range(1, 1000).Select(i => $"{i}\n")));
+            spindle.StandardInput.Close();
+            var stdout = await spindle.StandardOutput.ReadToEndAsync();
+            await spindle.WaitForExitAsync().WaitAsync(TestWait.Generous);
+            Assert.Equal((0, expected), (spindle.ExitCode, stdout));
+        }
+        finally
+        {
+            if (!spindle.HasExited)
+            {
+                spindle.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 
