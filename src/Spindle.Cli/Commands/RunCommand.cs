@@ -286,6 +286,18 @@ internal static class RunCommand
             return null;
         }
 
+        long? memFree = null;
+        if (result.GetValue(spec.MemFree) is { } memText)
+        {
+            if (!UnitPrefix.TryParse(memText, out var bytes))
+            {
+                error = $"--memfree must be a size such as 2G or 500M (was '{memText}').";
+                return null;
+            }
+
+            memFree = bytes;
+        }
+
         var blockSize = 1024L * 1024;
         if (result.GetValue(spec.Block) is { } blockText)
         {
@@ -371,6 +383,9 @@ internal static class RunCommand
             Link = result.GetValue(spec.Link),
             Shuffle = result.GetValue(spec.Shuffle),
             TagString = result.GetValue(spec.TagString),
+            MemFree = memFree,
+            Load = result.GetValue(spec.Load),
+            NoSwap = result.GetValue(spec.NoSwap),
         };
     }
 
@@ -491,6 +506,7 @@ internal static class RunCommand
             --block SIZE (1M), --recstart STR, --recend STR ('\n'), --header :|N|REGEX, -N records per job
           --header : with sources   each source's first value names its columns: {name}
           --link/--xapply, --shuf, --tagstring STR   pair sources (shorter ones wrap), random order, custom tag
+          --memfree SIZE, --load N|N%, --noswap      start a job only while the machine has room
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
         """;
@@ -579,6 +595,12 @@ internal static class RunCommand
 
         public Option<string> TagString { get; } = new("--tagstring");
 
+        public Option<string> MemFree { get; } = new("--memfree");
+
+        public Option<string> Load { get; } = new("--load");
+
+        public Option<bool> NoSwap { get; } = new("--noswap");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -588,7 +610,7 @@ internal static class RunCommand
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
-                Link, Shuffle, TagString,
+                Link, Shuffle, TagString, MemFree, Load, NoSwap,
             };
             foreach (var option in Parser.Options)
             {

@@ -128,6 +128,18 @@ public sealed record JobRunOptions
     /// <summary>Each output line starts with this text, replacement strings rendered, and a tab (--tagstring); implies <see cref="Tag"/>'s prefixing.</summary>
     public string? TagString { get; init; }
 
+    /// <summary>Start a job only while the machine has at least this many bytes of memory available (--memfree).</summary>
+    public long? MemFree { get; init; }
+
+    /// <summary>Start a job only while fewer processes than this are running on the machine: N, or N% of the cores (--load).</summary>
+    public string? Load { get; init; }
+
+    /// <summary>Start a job only while the machine is not swapping (--noswap).</summary>
+    public bool NoSwap { get; init; }
+
+    /// <summary>Where --memfree, --load and --noswap read the machine's state; tests replace /proc.</summary>
+    internal Func<MachineState>? MachineProbe { get; init; }
+
     /// <summary>Where jobs' standard output goes; null means this process's.</summary>
     public Stream? StandardOutput { get; init; }
 
@@ -214,6 +226,24 @@ public sealed record JobRunOptions
             }
         }
 
+        if (MemFree is <= 0)
+        {
+            problems.Add($"MemFree must be a number of bytes greater than 0 (was {MemFree}); for example 1073741824 (--memfree 1G).");
+        }
+
+        double? maxLoad = null;
+        if (Load is not null)
+        {
+            if (ResourceGate.TryParseLoad(Load, cores, out var load))
+            {
+                maxLoad = load;
+            }
+            else
+            {
+                problems.Add($"Load must be a number of running processes or a percentage of the cores, greater than 0 (was '{Load}'); for example \"4\" or \"80%\".");
+            }
+        }
+
         if (MaxChars is <= 0 or > 131_071)
         {
             problems.Add($"MaxChars must be between 1 and 131071, Linux's longest single argument (was {MaxChars}).");
@@ -283,13 +313,19 @@ public sealed record JobRunOptions
         }
 
         problems.ThrowIfAny("JobRunOptions");
-        return new ValidatedJobRun(this, slots, halt, timeout, timeoutFraction, columnSeparator);
+        return new ValidatedJobRun(this, slots, halt, timeout, timeoutFraction, columnSeparator) { MaxLoad = maxLoad };
     }
 }
 
 /// <summary>Options after validation, with every spec parsed.</summary>
 internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator)
 {
+    /// <summary>--load's limit in running processes, parsed.</summary>
+    public double? MaxLoad { get; init; }
+
+    /// <summary>The --memfree, --load and --noswap gate.</summary>
+    public ResourceGate Gate() => new(Options.MemFree, MaxLoad, Options.NoSwap, Options.MachineProbe);
+
     /// <summary>How many inputs a job takes at most, as GNU parallel settles it: -N, else -n, else -L; null for no count.</summary>
     public int? MaxInputs => Options.MaxReplaceArgs ?? Options.MaxArgs ?? Options.MaxLines;
 

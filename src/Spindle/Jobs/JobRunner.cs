@@ -167,6 +167,7 @@ public static class JobRunner
         private readonly CancellationToken _token;
         private readonly CommandTemplate _template;
         private readonly CommandTemplate? _tagString;
+        private readonly ResourceGate _gate;
         private readonly OutputSink _sink;
         private readonly Stream _stderr;
         private readonly Stream _stdout;
@@ -214,6 +215,7 @@ public static class JobRunner
             _options = plan.Options;
             _token = token;
             _template = plan.Template();
+            _gate = plan.Gate();
             _stderr = _options.StandardError ?? Console.OpenStandardError();
             _stdout = _options.StandardOutput ?? Console.OpenStandardOutput();
             _sink = new OutputSink(_stdout, _stderr, _options.Tag || _options.TagString is not null, _options.KeepOrder);
@@ -379,6 +381,12 @@ public static class JobRunner
                                 return null;
                             }
                         }
+                    }
+
+                    if (_gate.Active && !_gate.WaitForRoom(() => _stopping, _token))
+                    {
+                        input.Stdin?.Dispose();
+                        return null;
                     }
 
                     _lastStartTicks = Stopwatch.GetTimestamp();
