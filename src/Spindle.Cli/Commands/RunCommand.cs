@@ -386,6 +386,7 @@ internal static class RunCommand
             MemFree = memFree,
             Load = result.GetValue(spec.Load),
             NoSwap = result.GetValue(spec.NoSwap),
+            Csv = result.GetValue(spec.Csv),
         };
     }
 
@@ -499,7 +500,7 @@ internal static class RunCommand
           --timeout SECS|N%         kill a job's whole process tree
           --halt now|soon,fail|success|done=N|N%
           --delay SECS, --dry-run, --results DIR, --bar, --progress, --eta
-          -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE
+          -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE, --csv (quoted CSV columns)
           -N N, -n N, -L N, -l[N]   up to N inputs per job (-N: {1}..{N} over them and context replace)
           -X, -m, --xargs, -s N     as many inputs as fit on a command line of -s bytes (-X: pic{}.jpg repeats per input)
           --pipe, --pipepart -a FILE   cut stdin (or FILE) into chunks of whole records on each job's stdin:
@@ -601,6 +602,8 @@ internal static class RunCommand
 
         public Option<bool> NoSwap { get; } = new("--noswap");
 
+        public Option<bool> Csv { get; } = new("--csv");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -610,7 +613,7 @@ internal static class RunCommand
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
-                Link, Shuffle, TagString, MemFree, Load, NoSwap,
+                Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv,
             };
             foreach (var option in Parser.Options)
             {

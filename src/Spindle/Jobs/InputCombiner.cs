@@ -16,8 +16,21 @@ internal static class InputCombiner
     /// <summary>As above, asking for standard input only when a source reads it: creating the console's reader costs start-up time.</summary>
     /// <remarks>With <paramref name="continueLines"/> (-L, -l), a line read from a file or stdin that ends in a blank goes on in the next line, as in xargs and GNU parallel.</remarks>
     /// <remarks>With <paramref name="link"/> (--link, --xapply), the sources pair element-wise instead, the shorter ones wrapping around.</remarks>
-    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines = false, bool link = false)
+    /// <remarks>With <paramref name="csv"/> (--csv), values are CSV records split on that character: quoted fields may hold it, quotes and newlines.</remarks>
+    public static IEnumerable<string[]> Combine(IReadOnlyList<JobInputSource> sources, Func<TextReader> standardInput, bool nullSeparated, Regex? columnSeparator, bool continueLines = false, bool link = false, char? csv = null)
     {
+        if (sources.Count == 0)
+        {
+            sources = [JobInputSource.FromReader(standardInput())];
+        }
+
+        if (csv is { } separator)
+        {
+            // CSV records may span lines (a quoted newline), so they are joined before anything else sees them.
+            return Combine(sources.Select(s => JobInputSource.FromValues(CsvRecords(Read(s, standardInput, nullSeparated, continueLines: false)), s.LinkedToPrevious)).ToList(), standardInput, nullSeparated, null, false, link)
+                .Select(row => row.SelectMany(value => CsvFields(value, separator)).ToArray());
+        }
+
         if (sources.Count == 0)
         {
             sources = [JobInputSource.FromReader(standardInput())];
@@ -108,6 +121,73 @@ internal static class InputCombiner
 
             yield return [.. args];
         }
+    }
+
+    // Joins lines while a record holds an odd number of quotes: its last field goes on after a quoted newline.
+    private static IEnumerable<string> CsvRecords(IEnumerable<string> lines)
+    {
+        string? open = null;
+        foreach (var line in lines)
+        {
+            var record = open is null ? line : open + "\n" + line;
+            if (record.Count(c => c == '"') % 2 == 1)
+            {
+                open = record;
+                continue;
+            }
+
+            open = null;
+            yield return record;
+        }
+
+        if (open is not null)
+        {
+            yield return open;
+        }
+    }
+
+    // RFC 4180 fields: a quoted field may hold the separator, newlines and doubled quotes.
+    private static List<string> CsvFields(string record, char separator)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < record.Length; i++)
+        {
+            var c = record[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < record.Length && record[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == separator)
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString());
+        return fields;
     }
 
     private static string[] Split(string value, Regex? columnSeparator) => columnSeparator is null ? [value] : columnSeparator.Split(value);

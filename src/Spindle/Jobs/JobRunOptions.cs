@@ -23,6 +23,9 @@ public sealed record JobRunOptions
     /// <summary>A regular expression that splits each input value into columns {1} {2} ... (--colsep).</summary>
     public string? ColumnSeparator { get; init; }
 
+    /// <summary>Values are CSV records (--csv): split into columns on <see cref="ColumnSeparator"/> (one character; a comma by default), quoted fields holding it, quotes or newlines.</summary>
+    public bool Csv { get; init; }
+
     /// <summary>How many jobs run at once (-j): N, N% of the cores, +N, -N, or 0 for as many as possible.</summary>
     public string Jobs { get; init; } = "100%";
 
@@ -152,6 +155,19 @@ public sealed record JobRunOptions
     /// <summary>Receives the counts each time a job starts or ends (from the job's slot thread).</summary>
     public IProgress<JobProgress>? Progress { get; init; }
 
+    /// <summary>The one character a --colsep stands for (regex escapes such as \t read), or null.</summary>
+    internal static char? OneCharacter(string pattern)
+    {
+        try
+        {
+            return Regex.Unescape(pattern) is { Length: 1 } one ? one[0] : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     internal ValidatedJobRun Validate()
     {
         var problems = new ProblemList();
@@ -269,8 +285,13 @@ public sealed record JobRunOptions
             problems.Add("Resume and ResumeFailed cannot both be set; --resume-failed already resumes unrun jobs.");
         }
 
+        if (Csv && ColumnSeparator is not null && OneCharacter(ColumnSeparator) is null)
+        {
+            problems.Add($"With Csv, ColumnSeparator must be one character (was '{ColumnSeparator}'); for example \";\" or \"\\t\".");
+        }
+
         Regex? columnSeparator = null;
-        if (ColumnSeparator is not null)
+        if (ColumnSeparator is not null && !Csv)
         {
             try
             {
@@ -384,6 +405,9 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     /// <summary>The command template these options describe.</summary>
     public CommandTemplate Template() => new(Named().Command, Options.CommandMode) { ContextReplace = ContextReplace };
 
+    // --csv's separator: --colsep's one character (written as a regex, so \t is a tab), a comma without it.
+    private static char CsvSeparator(string? columnSeparator) => columnSeparator is null ? ',' : JobRunOptions.OneCharacter(columnSeparator) ?? ',';
+
     /// <summary>Whether jobs read chunks of a stream or file on their stdin (--pipe, --pipepart) instead of taking arguments.</summary>
     public bool Pipes => Options.Pipe || Options.PipePart is not null;
 
@@ -417,7 +441,7 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     public IEnumerable<string[]> JobArguments(CommandTemplate template)
     {
         var options = Options;
-        var records = InputCombiner.Combine(Named().Sources, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null, link: options.Link);
+        var records = InputCombiner.Combine(Named().Sources, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null, link: options.Link, csv: options.Csv ? CsvSeparator(options.ColumnSeparator) : null);
         if (!GroupsInputs)
         {
             return records;

@@ -112,6 +112,17 @@ public sealed partial class NamingAndResultsTests
         Assert.EndsWith(", \"Send\": 0, \"Receive\": 2, \"Exitval\": 0, \"Signal\": 0, \"Command\": \"echo a\", \"V\": [ \"a\" ], \"Stdout\": \"a\\u000a\", \"Stderr\": \"\" }\n", json, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Csv_QuotedFieldsKeepTheirCommasQuotesAndNewlines()
+    {
+        // man parallel, --csv: echo '"1 big, 2 small","2""x4"" plank",12.34' | parallel --csv echo {1} of {2} at {3}
+        var options = Run("echo {1} of {2} at {3}") with { Csv = true, StandardInput = new StringReader("\"1 big, 2 small\",\"2\"\"x4\"\" plank\",12.34\n") };
+        Assert.Equal("1 big, 2 small of 2\"x4\" plank at 12.34\n", await OutputOf(options with { Command = ["echo", "{1}", "of", "{2}", "at", "{3}"], CommandMode = JobCommandMode.NoShell }));
+        // man parallel, --csv: a quoted newline, with --colsep ';'
+        var multiline = Run("printf '%s|%s\\n' {1} {2}") with { Csv = true, ColumnSeparator = ";", StandardInput = new StringReader("\"Start of field 1 with newline\nLine 2 in field 1\";value 2\n") };
+        Assert.Equal("Start of field 1 with newline\nLine 2 in field 1|value 2\n", await OutputOf(multiline));
+    }
+
     [GeneratedRegex(@"\n1,:,[0-9]+\.[0-9]{3},[0-9]+\.[0-9]{3},")]
     private static partial Regex TimesInRow();
 }
