@@ -13,7 +13,7 @@ public sealed class ResourceGateTests
         var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var marker = run.PathOf("ran");
-        var options = JobTestRun.Options($"touch {marker}", "x") with
+        var options = JobTestRun.Options($"touch {marker} # {{}}", "x") with
         {
             MemFree = 1L << 30,
             MachineProbe = () =>
@@ -58,7 +58,7 @@ public sealed class ResourceGateTests
         using var run = new JobTestRun();
         using var cancel = new CancellationTokenSource();
         var marker = run.PathOf("ran");
-        var options = JobTestRun.Options($"touch {marker}", "x") with { MemFree = 1L << 30, MachineProbe = () => { cancel.Cancel(); return new MachineState(0, 1, 0); } };
+        var options = JobTestRun.Options($"touch {marker} # {{}}", "x") with { MemFree = 1L << 30, MachineProbe = () => { cancel.Cancel(); return new MachineState(0, 1, 0); } };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.RunAsync(options, cancel.Token));
         Assert.False(File.Exists(marker));
     }

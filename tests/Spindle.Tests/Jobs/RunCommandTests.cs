@@ -115,7 +115,8 @@ public sealed class RunCommandTests
     [InlineData("a 1\nb 2\nc 1\n", "-k", "--link", "echo", ":::", "a", "b", "c", ":::", "1", "2")]
     [InlineData("a-X\thi a\nb-X\thi b\n", "-k", "--tagstring", "{}-X", "echo", "hi", ":::", "a", "b")]
     [InlineData("x\n", "--shuf", "echo", ":::", "x")]
-    [InlineData("x\n", "--memfree", "1k", "--load", "100%", "--noswap", "echo", ":::", "x")]
+    [InlineData("x\n", "--memfree", "1k", "--load", "100000%", "echo", ":::", "x")]
+    [InlineData("echo x\n", "--noswap", "--dry-run", "echo", ":::", "x")]
     public async Task Run_NamingOptions_AsGnuParallelPrintsThem(string expected, params string[] args)
     {
         var (status, stdout, stderr) = await RunAsync(args);
@@ -137,10 +138,10 @@ public sealed class RunCommandTests
     [InlineData("needs a value", "-kj")]
     [InlineData("--max-args must be a whole number", "-n", "two", "touch {}", ":::", "MARKER")]
     [InlineData("MaxChars must be between", "-s", "0", "touch {}", ":::", "MARKER")]
-    [InlineData("--pipepart needs the file", "--pipepart", "touch MARKER")]
+    [InlineData("--pipepart needs the file", "--pipepart", "touch", "MARKER")]
     [InlineData("--memfree must be a size", "--memfree", "lots", "touch {}", ":::", "MARKER")]
     [InlineData("Load must be", "--load", "-3", "touch {}", ":::", "MARKER")]
-    [InlineData("--block must be a size", "--pipe", "--block", "big", "touch MARKER")]
+    [InlineData("--block must be a size", "--pipe", "--block", "big", "touch", "MARKER")]
     public async Task Run_BadBundle_OneLine_Exit255_NoJobStarted(string problem, params string[] args)
     {
         var marker = Path.Combine(Path.GetTempPath(), "spindle-bundle-" + Guid.NewGuid().ToString("N"));
