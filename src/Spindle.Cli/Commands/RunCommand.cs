@@ -155,16 +155,38 @@ internal static class RunCommand
             }
 
             spec ??= new OptionSpec();
+            if (!arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
+            {
+                // -kj4, -j4k, -N2, -C, : short options bundled in one word, as GNU parallel's Getopt allows.
+                if (!TryUnbundle(arg, spec, optionTokens, out var needsNext, out error))
+                {
+                    return null;
+                }
+
+                if (needsNext == "-l")
+                {
+                    // -l's value is optional: the next word only if it is a number, as Getopt reads "l:f".
+                    optionTokens.Add(i + 1 < args.Length && NumberPrefix(args[i + 1]) == args[i + 1].Length ? args[++i] : "1");
+                }
+                else if (needsNext is not null)
+                {
+                    if (i + 1 >= args.Length)
+                    {
+                        error = $"option '{needsNext}' needs a value.";
+                        return null;
+                    }
+
+                    optionTokens.Add(args[++i]);
+                }
+
+                continue;
+            }
+
             var name = arg;
             string? attached = null;
             if (arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=', StringComparison.Ordinal) is var eq and > 0)
             {
                 (name, attached) = (arg[..eq], arg[(eq + 1)..]);
-            }
-            else if (!arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2 && spec.TakesValue(arg[..2]))
-            {
-                // -j4, -C, : a short option with its value attached, as GNU parallel allows.
-                (name, attached) = (arg[..2], arg[2..]);
             }
 
             if (!spec.Knows(name))
@@ -174,6 +196,13 @@ internal static class RunCommand
             }
 
             optionTokens.Add(name);
+            if (name is "--max-lines" or "-l" && attached is null)
+            {
+                // An optional value: the next word only if it is a number, as Getopt reads "l:f".
+                optionTokens.Add(i + 1 < args.Length && NumberPrefix(args[i + 1]) == args[i + 1].Length ? args[++i] : "1");
+                continue;
+            }
+
             if (spec.TakesValue(name))
             {
                 if (attached is null)
@@ -259,9 +288,49 @@ internal static class RunCommand
             return null;
         }
 
+        var pipePart = result.GetValue(spec.PipePart);
+        string? pipePartFile = null;
         foreach (var file in result.GetValue(spec.ArgFile) ?? [])
         {
+            if (pipePart)
+            {
+                // --pipepart -a FILE: the file is cut into the jobs' stdin, not read as arguments.
+                pipePartFile ??= file;
+                continue;
+            }
+
             sources.Insert(0, JobInputSource.FromFile(file));
+        }
+
+        if (pipePart && pipePartFile is null)
+        {
+            error = "--pipepart needs the file to cut, given with -a FILE (for example: spindle run --pipepart -a big.txt wc -l).";
+            return null;
+        }
+
+        long? memFree = null;
+        if (result.GetValue(spec.MemFree) is { } memText)
+        {
+            if (!UnitPrefix.TryParse(memText, out var bytes))
+            {
+                error = $"--memfree must be a size such as 2G or 500M (was '{memText}').";
+                return null;
+            }
+
+            memFree = bytes;
+        }
+
+        var blockSize = 1024L * 1024;
+        if (result.GetValue(spec.Block) is { } blockText)
+        {
+            var negative = blockText.StartsWith('-');
+            if (!UnitPrefix.TryParse(negative ? blockText[1..] : blockText, out blockSize))
+            {
+                error = $"--block must be a size such as 10M, 64k or 1048576 (was '{blockText}').";
+                return null;
+            }
+
+            blockSize = negative ? -blockSize : blockSize;
         }
 
         if (!TryParseDelay(result.GetValue(spec.Delay), out var delay))
@@ -270,6 +339,36 @@ internal static class RunCommand
             return null;
         }
 
+        int? maxArgs = null, maxReplaceArgs = null, maxLines = null;
+        var maxChars = JobRunOptions.DefaultMaxChars;
+        foreach (var (option, set) in new (Option<string>, Action<int>)[]
+        {
+            (spec.MaxArgs, n => maxArgs = n),
+            (spec.MaxReplaceArgs, n => maxReplaceArgs = n),
+            (spec.MaxLinesL, n => maxLines = n),
+            // -l 0 is -l 1 in GNU parallel.
+            (spec.MaxLines, n => maxLines = Math.Max(n, 1)),
+            (spec.MaxChars, n => maxChars = n),
+        })
+        {
+            if (result.GetValue(option) is not { } text)
+            {
+                continue;
+            }
+
+            if (!UnitPrefix.TryParse(text, out var number) || number > int.MaxValue)
+            {
+                error = $"{option.Name} must be a whole number, optionally with a unit such as k or K (was '{text}').";
+                return null;
+            }
+
+            set((int)number);
+        }
+
+        var argumentMode = result.GetValue(spec.Xargs) ? JobArgumentMode.Xargs
+            : result.GetValue(spec.Multiple) ? JobArgumentMode.Multiple
+            : result.GetValue(spec.ContextReplace) ? JobArgumentMode.ContextReplace
+            : JobArgumentMode.OneInput;
         var mode = result.GetValue(spec.Ungroup) ? JobOutputMode.Ungroup : result.GetValue(spec.LineBuffer) ? JobOutputMode.LineBuffer : JobOutputMode.Group;
         var commandMode = result.GetValue(spec.NoShell) ? JobCommandMode.NoShell : result.GetValue(spec.Quote) ? JobCommandMode.QuoteCommand : JobCommandMode.Shell;
         display = new ProgressDisplay(result.GetValue(spec.Bar), result.GetValue(spec.Progress), result.GetValue(spec.Eta));
@@ -291,8 +390,100 @@ internal static class RunCommand
             Delay = delay,
             DryRun = result.GetValue(spec.DryRun),
             ResultsDirectory = result.GetValue(spec.Results),
+            MaxArgs = maxArgs,
+            MaxReplaceArgs = maxReplaceArgs,
+            MaxLines = maxLines,
+            ArgumentMode = argumentMode,
+            MaxChars = maxChars,
+            Pipe = result.GetValue(spec.Pipe),
+            PipePart = pipePartFile,
+            PipeInput = streams.RawInput,
+            BlockSize = blockSize,
+            RecordStart = Unescape(result.GetValue(spec.RecStart)),
+            RecordEnd = Unescape(result.GetValue(spec.RecEnd)),
+            Header = result.GetValue(spec.Header),
+            Link = result.GetValue(spec.Link),
+            Shuffle = result.GetValue(spec.Shuffle),
+            TagString = result.GetValue(spec.TagString),
+            MemFree = memFree,
+            Load = result.GetValue(spec.Load),
+            NoSwap = result.GetValue(spec.NoSwap),
+            Csv = result.GetValue(spec.Csv),
         };
     }
+
+    /// <summary>
+    /// Splits one word of bundled short options (<c>-kj4</c>) into option tokens, as Getopt's bundling does: flags
+    /// follow each other, and an option that takes a value takes the rest of the word, or the next word when nothing
+    /// is left (<paramref name="needsNext"/> then names it).
+    /// </summary>
+    /// <remarks>
+    /// One step further than GNU parallel 20221122, which refuses <c>-j4k</c> ("Parsing of --jobs failed"): a number
+    /// (4, +1, 50%) followed only by known flags is read as the number and those flags, since no valid value looks
+    /// like that. Getopt does the same for integer options such as <c>-N2k</c>'s.
+    /// </remarks>
+    private static bool TryUnbundle(string word, OptionSpec spec, List<string> tokens, out string? needsNext, out string error)
+    {
+        needsNext = null;
+        error = "";
+        for (var at = 1; at < word.Length; at++)
+        {
+            var name = "-" + word[at];
+            if (!spec.Knows(name))
+            {
+                error = at == 1 ? $"unknown option '{name}'." : $"unknown option '{name}' in '{word}'.";
+                return false;
+            }
+
+            tokens.Add(name);
+            if (!spec.TakesValue(name))
+            {
+                continue;
+            }
+
+            var rest = word[(at + 1)..];
+            if (rest.Length == 0)
+            {
+                needsNext = name;
+                return true;
+            }
+
+            var number = NumberPrefix(rest);
+            if (number > 0 && number < rest.Length && rest[number..].All(c => spec.Knows("-" + c) && !spec.TakesValue("-" + c)))
+            {
+                tokens.Add(rest[..number]);
+                at += number;
+                continue;
+            }
+
+            tokens.Add(rest);
+            return true;
+        }
+
+        return true;
+    }
+
+    // The length of the number (+4, -1, 2.5, 50%) that starts text, or 0.
+    private static int NumberPrefix(string text)
+    {
+        var at = text.Length > 0 && text[0] is '+' or '-' ? 1 : 0;
+        var digits = at;
+        while (at < text.Length && (char.IsAsciiDigit(text[at]) || text[at] == '.'))
+        {
+            at++;
+        }
+
+        if (at == digits)
+        {
+            return 0;
+        }
+
+        return at < text.Length && text[at] == '%' ? at + 1 : at;
+    }
+
+    // --recstart and --recend are often written '\n' in single quotes, which GNU parallel reads as a newline.
+    private static string? Unescape(string? text) => text?.Replace("\\n", "\n", StringComparison.Ordinal).Replace("\\t", "\t", StringComparison.Ordinal)
+        .Replace("\\r", "\r", StringComparison.Ordinal).Replace("\\0", "\0", StringComparison.Ordinal);
 
     private static bool TryParseDelay(string? text, out TimeSpan delay)
     {
@@ -331,7 +522,14 @@ internal static class RunCommand
           --timeout SECS|N%         kill a job's whole process tree
           --halt now|soon,fail|success|done=N|N%
           --delay SECS, --dry-run, --results DIR, --bar, --progress, --eta
-          -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE
+          -q/--quote, --no-shell, -0/--null, -C/--colsep REGEX, -a/--arg-file FILE, --csv (quoted CSV columns)
+          -N N, -n N, -L N, -l[N]   up to N inputs per job (-N: {1}..{N} over them and context replace)
+          -X, -m, --xargs, -s N     as many inputs as fit on a command line of -s bytes (-X: pic{}.jpg repeats per input)
+          --pipe, --pipepart -a FILE   cut stdin (or FILE) into chunks of whole records on each job's stdin:
+            --block SIZE (1M), --recstart STR, --recend STR ('\n'), --header :|N|REGEX, -N records per job
+          --header : with sources   each source's first value names its columns: {name}
+          --link/--xapply, --shuf, --tagstring STR   pair sources (shorter ones wrap), random order, custom tag
+          --memfree SIZE, --load N|N%, --noswap      start a job only while the machine has room
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
         """;
@@ -385,6 +583,49 @@ internal static class RunCommand
 
         public Option<string[]> ArgFile { get; } = new("--arg-file", "-a") { AllowMultipleArgumentsPerToken = false };
 
+        public Option<string> MaxArgs { get; } = new("--max-args", "-n");
+
+        public Option<string> MaxReplaceArgs { get; } = new("--max-replace-args", "-N");
+
+        public Option<string> MaxLinesL { get; } = new("-L");
+
+        // -l's value is optional (GNU's "l:f"): Parse supplies 1 when it has none.
+        public Option<string> MaxLines { get; } = new("--max-lines", "-l");
+
+        public Option<bool> ContextReplace { get; } = new("-X");
+
+        public Option<bool> Multiple { get; } = new("-m");
+
+        public Option<bool> Xargs { get; } = new("--xargs");
+
+        public Option<string> MaxChars { get; } = new("--max-chars", "-s");
+
+        public Option<bool> Pipe { get; } = new("--pipe", "--spreadstdin");
+
+        public Option<bool> PipePart { get; } = new("--pipepart", "--pipe-part");
+
+        public Option<string> Block { get; } = new("--block", "--block-size", "--blocksize");
+
+        public Option<string> RecStart { get; } = new("--recstart");
+
+        public Option<string> RecEnd { get; } = new("--recend");
+
+        public Option<string> Header { get; } = new("--header");
+
+        public Option<bool> Link { get; } = new("--link", "--xapply");
+
+        public Option<bool> Shuffle { get; } = new("--shuf");
+
+        public Option<string> TagString { get; } = new("--tagstring");
+
+        public Option<string> MemFree { get; } = new("--memfree");
+
+        public Option<string> Load { get; } = new("--load");
+
+        public Option<bool> NoSwap { get; } = new("--noswap");
+
+        public Option<bool> Csv { get; } = new("--csv");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -392,7 +633,9 @@ internal static class RunCommand
             Parser = new Command("run", "spindle run options")
             {
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
-                Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile,
+                Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
+                MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
+                Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv,
             };
             foreach (var option in Parser.Options)
             {
@@ -421,7 +664,8 @@ internal readonly record struct ProgressDisplay(bool Bar, bool Progress, bool Et
 }
 
 /// <summary>Where <c>spindle run</c> reads and writes; tests pass in-memory streams.</summary>
-internal sealed record RunStreams(Stream Output, Stream Error, TextReader? Input, IAnsiConsole? ErrorConsole)
+/// <remarks><paramref name="RawInput"/> is what --pipe reads (null: the process's standard input).</remarks>
+internal sealed record RunStreams(Stream Output, Stream Error, TextReader? Input, IAnsiConsole? ErrorConsole, Stream? RawInput = null)
 {
     /// <summary>The process's own streams; standard input is left to the runner, which opens it only if a source reads it.</summary>
     public static RunStreams Console => new(System.Console.OpenStandardOutput(), System.Console.OpenStandardError(), null, null);

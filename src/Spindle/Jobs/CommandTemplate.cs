@@ -57,6 +57,54 @@ internal sealed class CommandTemplate
     /// <summary>Whether exec'ing plain commands directly (skipping the shell) is allowed; on by default.</summary>
     public bool DirectExecFastPath { get; init; } = true;
 
+    /// <summary>
+    /// GNU parallel's context replace (-X, -N, -L): a word holding {} (or {.}, {/} ...) is repeated once per argument,
+    /// so pic{}.jpg over a and b renders pica.jpg picb.jpg; otherwise {} renders all the arguments at once.
+    /// </summary>
+    public bool ContextReplace { get; init; }
+
+    /// <summary>The command line's length, in UTF-8 bytes, with no arguments: where -X, -m and --xargs start counting.</summary>
+    public long BaseLength => System.Text.Encoding.UTF8.GetByteCount(Render([], 1, 1).Command);
+
+    /// <summary>How many UTF-8 bytes one more input (its columns) adds to the command line, for filling it with -X, -m, --xargs.</summary>
+    public long ArgumentLength(string[] record)
+    {
+        long length = 0;
+        if (!_hasReplacement)
+        {
+            foreach (var value in record)
+            {
+                length += QuotedLength(value) + 1;
+            }
+
+            return length;
+        }
+
+        foreach (var word in _words)
+        {
+            var repeated = ContextReplace && word.Exists(s => s.Kind == SegmentKind.AllArgs);
+            foreach (var segment in word)
+            {
+                if (segment.Kind == SegmentKind.AllArgs)
+                {
+                    foreach (var value in record)
+                    {
+                        length += QuotedLength(Transform(value, segment.Transform)) + 1;
+                    }
+                }
+                else if (repeated && segment.Kind == SegmentKind.Literal)
+                {
+                    // Each argument brings its own copy of the word's literal text.
+                    length += (long)System.Text.Encoding.UTF8.GetByteCount(segment.Text) * record.Length;
+                }
+            }
+        }
+
+        return length;
+    }
+
+    private static long QuotedLength(string value) => System.Text.Encoding.UTF8.GetByteCount(ShellQuote.IsSafe(value) ? value : ShellQuote.Quote(value));
+
     /// <summary>The command for one job.</summary>
     public JobLaunch Render(IReadOnlyList<string> args, long seq, int slot)
     {
@@ -67,7 +115,17 @@ internal sealed class CommandTemplate
                     var argv = new List<string>(_words.Length + args.Count);
                     foreach (var word in _words)
                     {
-                        argv.Add(RenderWord(word, args, seq, slot, quote: false));
+                        if (IsRepeated(word, args))
+                        {
+                            foreach (var value in args)
+                            {
+                                argv.Add(RenderWord(word, args, seq, slot, quote: false, only: value));
+                            }
+                        }
+                        else
+                        {
+                            argv.Add(RenderWord(word, args, seq, slot, quote: false));
+                        }
                     }
 
                     if (!_hasReplacement)
@@ -85,7 +143,17 @@ internal sealed class CommandTemplate
                     var sb = new StringBuilder();
                     foreach (var word in _words)
                     {
-                        Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false)));
+                        if (IsRepeated(word, args))
+                        {
+                            foreach (var value in args)
+                            {
+                                Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false, only: value)));
+                            }
+                        }
+                        else
+                        {
+                            Append(sb, ShellQuote.Quote(RenderWord(word, args, seq, slot, quote: false)));
+                        }
                     }
 
                     if (!_hasReplacement)
@@ -104,7 +172,17 @@ internal sealed class CommandTemplate
                     var sb = new StringBuilder();
                     foreach (var word in _words)
                     {
-                        Append(sb, RenderWord(word, args, seq, slot, quote: true));
+                        if (IsRepeated(word, args))
+                        {
+                            foreach (var value in args)
+                            {
+                                Append(sb, RenderWord(word, args, seq, slot, quote: true, only: value));
+                            }
+                        }
+                        else
+                        {
+                            Append(sb, RenderWord(word, args, seq, slot, quote: true));
+                        }
                     }
 
                     if (!_hasReplacement)
@@ -119,6 +197,18 @@ internal sealed class CommandTemplate
                 }
         }
     }
+
+    // Under context replace, a word holding {} is rendered once per argument; positional strings in it ({1}) still
+    // count over all the job's arguments, as in GNU parallel (-X echo {}-{1} ::: a b renders a-a b-a).
+    private bool IsRepeated(List<Segment> word, IReadOnlyList<string> args) =>
+        ContextReplace && args.Count > 1 && word.Exists(s => s.Kind == SegmentKind.AllArgs);
+
+    /// <summary>Whether any word holds a replacement string.</summary>
+    public bool HasReplacement => _hasReplacement;
+
+    /// <summary>The words rendered with raw values and joined by spaces, arguments never appended: for --tagstring.</summary>
+    public string RenderText(IReadOnlyList<string> args, long seq, int slot) =>
+        string.Join(' ', _words.Select(word => RenderWord(word, args, seq, slot, quote: false)));
 
     /// <summary>The --tag prefix's text: the arguments unquoted, separated by spaces (GNU's default --tagstring {}).</summary>
     public static string Tag(IReadOnlyList<string> args) => string.Join(' ', args);
@@ -209,7 +299,8 @@ internal sealed class CommandTemplate
         sb.Append(word);
     }
 
-    private static string RenderWord(List<Segment> word, IReadOnlyList<string> args, long seq, int slot, bool quote)
+    /// <summary>Renders one word; with <paramref name="only"/> (one copy of a context-replaced word), {} stands for that argument alone.</summary>
+    private static string RenderWord(List<Segment> word, IReadOnlyList<string> args, long seq, int slot, bool quote, string? only = null)
     {
         if (word.Count == 1 && word[0].Kind == SegmentKind.Literal)
         {
@@ -229,6 +320,10 @@ internal sealed class CommandTemplate
                     break;
                 case SegmentKind.Slot:
                     sb.Append(slot);
+                    break;
+                case SegmentKind.AllArgs when only is not null:
+                    var one = Transform(only, segment.Transform);
+                    sb.Append(quote ? ShellQuote.Quote(one) : one);
                     break;
                 case SegmentKind.AllArgs:
                     for (var i = 0; i < args.Count; i++)

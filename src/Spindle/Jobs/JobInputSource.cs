@@ -44,6 +44,14 @@ public sealed class JobInputSource
         return new JobInputSource(null, null, reader, linkedToPrevious);
     }
 
+    /// <summary>Whether the first value is a --header line, skipped when the values are read.</summary>
+    internal bool SkipsFirst { get; private init; }
+
+    /// <summary>This source without its first value (the --header line, already read from a file).</summary>
+    internal JobInputSource WithoutFirst() => Values is not null
+        ? new JobInputSource([.. Values.Skip(1)], null, null, LinkedToPrevious)
+        : new JobInputSource(null, Path, Reader, LinkedToPrevious) { SkipsFirst = true };
+
     /// <inheritdoc />
     public override string ToString() => Values is not null ? $"::: ({Values.Count} values)" : Path is not null ? $":::: {Path}" : "standard input";
 }

@@ -24,6 +24,9 @@ public sealed record JobRunOptions
     /// <summary>A regular expression that splits each input value into columns {1} {2} ... (--colsep).</summary>
     public string? ColumnSeparator { get; init; }
 
+    /// <summary>Values are CSV records (--csv): split into columns on <see cref="ColumnSeparator"/> (one character; a comma by default), quoted fields holding it, quotes or newlines.</summary>
+    public bool Csv { get; init; }
+
     /// <summary>How many jobs run at once (-j): N, N% of the cores, +N, -N, or 0 for as many as possible.</summary>
     public string Jobs { get; init; } = "100%";
 
@@ -66,8 +69,80 @@ public sealed record JobRunOptions
     /// <summary>Print the commands instead of running them (--dry-run).</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>A directory that gets each job's stdout, stderr and seq, in GNU parallel's layout DIR/1/arg1/2/arg2/ (--results).</summary>
+    /// <summary>
+    /// Where each job's output is kept (--results): a directory in GNU parallel's layout DIR/1/arg1/2/arg2/; a path with
+    /// replacement strings (PATH, PATH.err, PATH.seq per job); or a table of every job, NAME.csv, NAME.tsv or NAME.json.
+    /// </summary>
     public string? ResultsDirectory { get; init; }
+
+    /// <summary>At most this many inputs per job (-n, --max-args); {} then stands for all of them. 0 takes one input and puts none on the line.</summary>
+    public int? MaxArgs { get; init; }
+
+    /// <summary>At most this many inputs per job, with context replace and {1}..{N} over them (-N, --max-replace-args).</summary>
+    public int? MaxReplaceArgs { get; init; }
+
+    /// <summary>At most this many input lines per job, a line ending in a blank going on in the next (-L, -l, --max-lines); context replace unless -m or --xargs.</summary>
+    public int? MaxLines { get; init; }
+
+    /// <summary>One input per job (default), or as many as fit on the command line: -X (context replace), -m, --xargs.</summary>
+    public JobArgumentMode ArgumentMode { get; init; } = JobArgumentMode.OneInput;
+
+    /// <summary>
+    /// The longest command line, in UTF-8 bytes, that -X, -m, --xargs and -N fill up to (-s, --max-chars). The default
+    /// stays under Linux's 128 KiB limit on one argument, which `sh -c` gives the whole line.
+    /// </summary>
+    public int MaxChars { get; init; } = DefaultMaxChars;
+
+    /// <summary>The default of <see cref="MaxChars"/>: 131072 (Linux's MAX_ARG_STRLEN) less room for the shell's own words.</summary>
+    public const int DefaultMaxChars = 130_000;
+
+    /// <summary>Cut standard input into chunks of whole records and give each job one chunk on its stdin (--pipe).</summary>
+    public bool Pipe { get; init; }
+
+    /// <summary>Give each job one part of this file on its stdin, reading only near the cuts (--pipepart -a FILE); implies <see cref="Pipe"/>'s chunking.</summary>
+    public string? PipePart { get; init; }
+
+    /// <summary>Where --pipe reads; null means this process's standard input.</summary>
+    public Stream? PipeInput { get; init; }
+
+    /// <summary>
+    /// About how many bytes each --pipe or --pipepart chunk holds (--block; GNU parallel's default is 1 MiB); with
+    /// --pipepart, a negative -N means N parts per job slot.
+    /// </summary>
+    public long BlockSize { get; init; } = 1024 * 1024;
+
+    /// <summary>What a record starts with (--recstart); chunks are cut only where --recend is followed by it.</summary>
+    public string? RecordStart { get; init; }
+
+    /// <summary>What a record ends with (--recend); null means a newline unless <see cref="RecordStart"/> is set, "" means none.</summary>
+    public string? RecordEnd { get; init; }
+
+    /// <summary>
+    /// --header: with --pipe, the header every chunk starts with (":" for the first line, N for N lines, or a regular
+    /// expression); with input sources, any value but "0" makes each source's first value name its columns, {name}.
+    /// </summary>
+    public string? Header { get; init; }
+
+    /// <summary>Pair the input sources element-wise, a shorter source wrapping around, instead of combining them (--link, --xapply).</summary>
+    public bool Link { get; init; }
+
+    /// <summary>Run the jobs in a random order; every input is read before the first job starts (--shuf).</summary>
+    public bool Shuffle { get; init; }
+
+    /// <summary>Each output line starts with this text, replacement strings rendered, and a tab (--tagstring); implies <see cref="Tag"/>'s prefixing.</summary>
+    public string? TagString { get; init; }
+
+    /// <summary>Start a job only while the machine has at least this many bytes of memory available (--memfree).</summary>
+    public long? MemFree { get; init; }
+
+    /// <summary>Start a job only while fewer processes than this are running on the machine: N, or N% of the cores (--load).</summary>
+    public string? Load { get; init; }
+
+    /// <summary>Start a job only while the machine is not swapping (--noswap).</summary>
+    public bool NoSwap { get; init; }
+
+    /// <summary>Where --memfree, --load and --noswap read the machine's state; tests replace /proc.</summary>
+    internal Func<MachineState>? MachineProbe { get; init; }
 
     /// <summary>Where jobs' standard output goes; null means this process's.</summary>
     public Stream? StandardOutput { get; init; }
@@ -80,6 +155,19 @@ public sealed record JobRunOptions
 
     /// <summary>Receives the counts each time a job starts or ends (from the job's slot thread).</summary>
     public IProgress<JobProgress>? Progress { get; init; }
+
+    /// <summary>The one character a --colsep stands for (regex escapes such as \t read), or null.</summary>
+    internal static char? OneCharacter(string pattern)
+    {
+        try
+        {
+            return Regex.Unescape(pattern) is { Length: 1 } one ? one[0] : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     internal ValidatedJobRun Validate()
     {
@@ -114,6 +202,75 @@ public sealed record JobRunOptions
             problems.Add($"Retries must be 0 or more (was {Retries}).");
         }
 
+        foreach (var (name, value) in new[] { ("MaxArgs", MaxArgs), ("MaxReplaceArgs", MaxReplaceArgs), ("MaxLines", MaxLines) })
+        {
+            if (value < 0)
+            {
+                problems.Add($"{name} must be 0 or more (was {value}).");
+            }
+        }
+
+        var pipe = Pipe || PipePart is not null;
+        if (pipe && (BlockSize == 0 || (BlockSize < 0 && PipePart is null)))
+        {
+            problems.Add($"BlockSize must be greater than 0{(PipePart is null ? "" : ", or negative for parts per job slot with PipePart")} (was {BlockSize}); for example 1048576 (--block 1M).");
+        }
+
+        if (pipe && (MaxLines is not null || MaxArgs is not null || ArgumentMode != JobArgumentMode.OneInput))
+        {
+            problems.Add("Pipe and PipePart take -N (MaxReplaceArgs, records per job) but not MaxLines, MaxArgs, -X, -m or --xargs; remove those or drop --pipe.");
+        }
+
+        if (PipePart is not null && MaxReplaceArgs is not null)
+        {
+            problems.Add("PipePart cannot count records (MaxReplaceArgs, -N), as GNU parallel's --pipepart cannot; use --pipe -N, or --block.");
+        }
+
+        if (PipePart is { } part && !File.Exists(part))
+        {
+            problems.Add($"The --pipepart file '{part}' does not exist; give an existing file with -a.");
+        }
+
+        if (Header is not null && pipe)
+        {
+            try
+            {
+                _ = PipeSplitter.HeaderPattern(Header);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Header is not ':', a number of lines or a valid regular expression (was '{Header}'): {e.Message}");
+            }
+        }
+
+        if (MemFree is <= 0)
+        {
+            problems.Add($"MemFree must be a number of bytes greater than 0 (was {MemFree}); for example 1073741824 (--memfree 1G).");
+        }
+
+        double? maxLoad = null;
+        if (Load is not null)
+        {
+            if (ResourceGate.TryParseLoad(Load, cores, out var load))
+            {
+                maxLoad = load;
+            }
+            else
+            {
+                problems.Add($"Load must be a number of running processes or a percentage of the cores, greater than 0 (was '{Load}'); for example \"4\" or \"80%\".");
+            }
+        }
+
+        if (MaxChars is <= 0 or > 131_071)
+        {
+            problems.Add($"MaxChars must be between 1 and 131071, Linux's longest single argument (was {MaxChars}).");
+        }
+
+        if (!Enum.IsDefined(ArgumentMode))
+        {
+            problems.Add($"ArgumentMode must be OneInput, ContextReplace, Multiple or Xargs (was {(int)ArgumentMode}).");
+        }
+
         if (Delay < TimeSpan.Zero)
         {
             problems.Add($"Delay must not be negative (was {Delay.TotalSeconds} s).");
@@ -129,8 +286,13 @@ public sealed record JobRunOptions
             problems.Add("Resume and ResumeFailed cannot both be set; --resume-failed already resumes unrun jobs.");
         }
 
+        if (Csv && ColumnSeparator is not null && OneCharacter(ColumnSeparator) is null)
+        {
+            problems.Add($"With Csv, ColumnSeparator must be one character (was '{ColumnSeparator}'); for example \";\" or \"\\t\".");
+        }
+
         Regex? columnSeparator = null;
-        if (ColumnSeparator is not null)
+        if (ColumnSeparator is not null && !Csv)
         {
             try
             {
@@ -173,9 +335,120 @@ public sealed record JobRunOptions
         }
 
         problems.ThrowIfAny("JobRunOptions");
-        return new ValidatedJobRun(this, slots, halt, timeout, timeoutFraction, columnSeparator);
+        return new ValidatedJobRun(this, slots, halt, timeout, timeoutFraction, columnSeparator) { MaxLoad = maxLoad };
     }
 }
 
 /// <summary>Options after validation, with every spec parsed.</summary>
-internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator);
+internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator)
+{
+    /// <summary>--load's limit in running processes, parsed.</summary>
+    public double? MaxLoad { get; init; }
+
+    /// <summary>The --memfree, --load and --noswap gate.</summary>
+    public ResourceGate Gate() => new(Options.MemFree, MaxLoad, Options.NoSwap, Options.MachineProbe);
+
+    /// <summary>How many inputs a job takes at most, as GNU parallel settles it: -N, else -n, else -L; null for no count.</summary>
+    public int? MaxInputs => Options.MaxReplaceArgs ?? Options.MaxArgs ?? Options.MaxLines;
+
+    /// <summary>Whether jobs take several inputs (any of -N -n -L -X -m --xargs), which the run then groups.</summary>
+    public bool GroupsInputs => MaxInputs is not null || Options.ArgumentMode != JobArgumentMode.OneInput;
+
+    /// <summary>Whether a word holding {} is repeated per argument: -X, and -N or -L unless -m or --xargs.</summary>
+    public bool ContextReplace => Options.ArgumentMode == JobArgumentMode.ContextReplace
+        || ((Options.MaxReplaceArgs is not null || Options.MaxLines is not null) && Options.ArgumentMode == JobArgumentMode.OneInput);
+
+    private (IReadOnlyList<JobInputSource> Sources, IReadOnlyList<string> Command)? _named;
+
+    /// <summary>
+    /// With --header and input sources (not --pipe): each source's first value names its columns, {name} in the command
+    /// meaning that column as {n} would; returns the sources without their header lines and the command rewritten.
+    /// </summary>
+    private (IReadOnlyList<JobInputSource> Sources, IReadOnlyList<string> Command) Named()
+    {
+        if (_named is { } done)
+        {
+            return done;
+        }
+
+        var options = Options;
+        if (options.Header is null || options.Header == "0" || Pipes)
+        {
+            return (_named = (options.Inputs, options.Command)).Value;
+        }
+
+        var sources = options.Inputs.Count > 0 ? options.Inputs : [JobInputSource.FromReader(options.StandardInput ?? Console.In)];
+        var renamed = new List<JobInputSource>();
+        var command = options.Command.ToList();
+        var position = 1;
+        foreach (var source in sources)
+        {
+            var header = InputCombiner.FirstValue(source, () => options.StandardInput ?? Console.In, options.NullSeparated);
+            // GNU parallel splits the header line on --colsep, or on tabs without one; a reader has just given up its
+            // first line, so only a file or values source still holds it.
+            renamed.Add(source.Reader is null && source.Path != "-" ? source.WithoutFirst() : source);
+            foreach (var name in header is null ? [] : ColumnSeparator is { } separator ? separator.Split(header) : header.Split('	'))
+            {
+                var id = position++.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var suffix in (string[])["", ".", "/", "//", "/."])
+                {
+                    for (var w = 0; w < command.Count; w++)
+                    {
+                        command[w] = command[w].Replace("{" + name + suffix + "}", "{" + id + suffix + "}", StringComparison.Ordinal);
+                    }
+                }
+            }
+        }
+
+        return (_named = (renamed, command)).Value;
+    }
+
+    /// <summary>The command template these options describe.</summary>
+    public CommandTemplate Template() => new(Named().Command, Options.CommandMode) { ContextReplace = ContextReplace };
+
+    // --csv's separator: --colsep's one character (written as a regex, so \t is a tab), a comma without it.
+    private static char CsvSeparator(string? columnSeparator) => columnSeparator is null ? ',' : JobRunOptions.OneCharacter(columnSeparator) ?? ',';
+
+    /// <summary>Whether jobs read chunks of a stream or file on their stdin (--pipe, --pipepart) instead of taking arguments.</summary>
+    public bool Pipes => Options.Pipe || Options.PipePart is not null;
+
+    /// <summary>The --pipe or --pipepart chunks, cut as jobs ask for them.</summary>
+    public IEnumerable<PipeChunk> PipeChunks()
+    {
+        var options = Options;
+        var splitter = new PipeSplitter(options.RecordStart, options.RecordEnd, options.BlockSize, options.MaxReplaceArgs, options.Header);
+        if (options.PipePart is { } file)
+        {
+            return FileChunks(splitter, file);
+        }
+
+        return options.PipeInput is null && splitter.CanSpliceStandardInput() ? splitter.SpliceStandardInput() : splitter.Split(options.PipeInput ?? Console.OpenStandardInput());
+    }
+
+    private IEnumerable<PipeChunk> FileChunks(PipeSplitter splitter, string path)
+    {
+        using var file = File.OpenHandle(path);
+        var size = RandomAccess.GetLength(file);
+        var header = splitter.FileHeader(file);
+        // GNU parallel: a negative --block with --pipepart is the number of parts per job slot.
+        var block = Options.BlockSize > 0 ? Options.BlockSize : Math.Max(1, (long)Math.Ceiling((size - header.Length) / (double)(Slots * -Options.BlockSize)));
+        foreach (var (start, end) in splitter.FileParts(file, header.Length, size, block))
+        {
+            yield return PipeChunk.FromFile(header, (int)file.DangerousGetHandle(), start, end - start);
+        }
+    }
+
+    /// <summary>Each job's arguments, read from the inputs and grouped as -N, -n, -L, -X, -m and --xargs say.</summary>
+    public IEnumerable<string[]> JobArguments(CommandTemplate template)
+    {
+        var options = Options;
+        var records = InputCombiner.Combine(Named().Sources, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null, link: options.Link, csv: options.Csv ? CsvSeparator(options.ColumnSeparator) : null);
+        if (!GroupsInputs)
+        {
+            return records;
+        }
+
+        var spread = options.ArgumentMode is JobArgumentMode.ContextReplace or JobArgumentMode.Multiple;
+        return ArgumentGrouper.Group(records, MaxInputs, options.MaxChars, template.BaseLength, template.ArgumentLength, spread, Slots);
+    }
+}

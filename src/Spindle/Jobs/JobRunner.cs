@@ -93,14 +93,16 @@ public static class JobRunner
     private static JobRunResult DryRun(ValidatedJobRun plan)
     {
         var options = plan.Options;
-        var template = new CommandTemplate(options.Command, options.CommandMode);
+        var template = plan.Template();
+        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell) : null;
         var skip = ResumeSet(options);
         var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var args in InputCombiner.Combine(options.Inputs, () => options.StandardInput ?? Console.In, options.NullSeparated, plan.ColumnSeparator))
+        foreach (var (args, stdin) in Inputs(plan, template))
         {
+            stdin?.Dispose();
             seq++;
             if (skip.Contains(seq))
             {
@@ -110,9 +112,9 @@ public static class JobRunner
 
             var slot = (int)((seq - 1) % plan.Slots) + 1;
             text.Clear();
-            if (options.Tag)
+            if (options.Tag || options.TagString is not null)
             {
-                text.Append(CommandTemplate.Tag(args)).Append('\t');
+                text.Append(TagOf(tagString, args, seq, slot)).Append('\t');
             }
 
             text.Append(template.Render(args, seq, slot).Command).Append('\n');
@@ -122,6 +124,25 @@ public static class JobRunner
         stdout.Flush();
         return new JobRunResult { ExitStatus = 0, Started = 0, Succeeded = 0, Failed = 0, Skipped = skipped, Halted = false };
     }
+
+    /// <summary>Each job's arguments and, under --pipe or --pipepart, its chunk of input.</summary>
+    private static IEnumerable<JobInput> Inputs(ValidatedJobRun plan, CommandTemplate template)
+    {
+        var inputs = plan.Pipes ? plan.PipeChunks().Select(chunk => new JobInput([], chunk)) : plan.JobArguments(template).Select(args => new JobInput(args, null));
+        if (!plan.Options.Shuffle)
+        {
+            return inputs;
+        }
+
+        // --shuf: GNU parallel reads every input, then runs the jobs in a random order.
+        var all = inputs.ToArray();
+        Random.Shared.Shuffle(all);
+        return all;
+    }
+
+    /// <summary>The text before the tab of --tag (the arguments) or --tagstring (its template rendered).</summary>
+    private static string TagOf(CommandTemplate? tagString, string[] args, long seq, int slot) =>
+        tagString is null ? CommandTemplate.Tag(args) : tagString.RenderText(args, seq, slot);
 
     internal static HashSet<long> ResumeSet(JobRunOptions options)
     {
@@ -147,13 +168,18 @@ public static class JobRunner
         private readonly JobRunOptions _options;
         private readonly CancellationToken _token;
         private readonly CommandTemplate _template;
+        private readonly CommandTemplate? _tagString;
+        private readonly ResourceGate _gate;
         private readonly OutputSink _sink;
         private readonly Stream _stderr;
+        private readonly Stream _stdout;
         private readonly HashSet<long> _resumeSet;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         // Only --timeout N% needs the median run time; without it the heaps are never built.
         private readonly RunningMedian? _median;
+        // The running jobs' timers under --timeout N%, by slot, re-armed whenever the median changes; guarded by _state.
+        private readonly Dictionary<int, JobTimeout>? _timeouts;
 
         // Guards the input enumerator, job numbering, --delay and slot-thread start-up. Held while reading the next
         // input (which may block on a pipe): only threads that want a new job wait for it.
@@ -163,7 +189,7 @@ public static class JobRunner
         private readonly Lock _state = new();
         private readonly Dictionary<int, RunningJob> _running = [];
 
-        private IEnumerator<string[]>? _inputs;
+        private IEnumerator<JobInput>? _inputs;
         private long? _total;
         private long _seq;
         private int _inFlight;
@@ -181,6 +207,7 @@ public static class JobRunner
         private bool _halted;
         private int? _haltExit;
         private JobLog? _jobLog;
+        private ResultsWriter? _results;
         private JobSpawner? _spawner;
         private Exception? _fault;
 
@@ -189,14 +216,18 @@ public static class JobRunner
             _plan = plan;
             _options = plan.Options;
             _token = token;
-            _template = new CommandTemplate(_options.Command, _options.CommandMode);
+            _template = plan.Template();
+            _gate = plan.Gate();
             _stderr = _options.StandardError ?? Console.OpenStandardError();
-            _sink = new OutputSink(_options.StandardOutput ?? Console.OpenStandardOutput(), _stderr, _options.Tag, _options.KeepOrder);
+            _stdout = _options.StandardOutput ?? Console.OpenStandardOutput();
+            _sink = new OutputSink(_stdout, _stderr, _options.Tag || _options.TagString is not null, _options.KeepOrder);
+            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell) : null;
             _resumeSet = ResumeSet(_options);
             _median = plan.TimeoutFraction is null ? null : new RunningMedian();
+            _timeouts = plan.TimeoutFraction is null ? null : [];
             // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
             _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
-            _readsStandardInput = _options.Inputs.Count == 0 || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
+            _readsStandardInput = (_options.Inputs.Count == 0 && _options.PipePart is null) || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
         }
 
         /// <summary>Completes when the run is over: every slot thread has exited, or it was stopped and no job runs.</summary>
@@ -205,7 +236,7 @@ public static class JobRunner
         /// <summary>Opens the inputs and the job log and starts the first slot thread; the registration stops the run on cancellation.</summary>
         public CancellationTokenRegistration Start()
         {
-            IEnumerable<string[]> inputs = InputCombiner.Combine(_options.Inputs, () => _options.StandardInput ?? Console.In, _options.NullSeparated, _plan.ColumnSeparator);
+            var inputs = Inputs(_plan, _template);
             // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
             if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
             {
@@ -217,6 +248,11 @@ public static class JobRunner
             if (_options.JobLog is { } log)
             {
                 _jobLog = JobLog.Open(log, append: _options.Resume || _options.ResumeFailed);
+            }
+
+            if (_options.ResultsDirectory is { } results)
+            {
+                _results = ResultsWriter.Open(results, Math.Max(_options.Inputs.Count, 1), _stdout);
             }
 
             _spawner = new JobSpawner(_options.Shell);
@@ -233,6 +269,7 @@ public static class JobRunner
             {
                 registration.Dispose();
                 _jobLog?.Dispose();
+                _results?.Dispose();
                 throw;
             }
 
@@ -243,6 +280,7 @@ public static class JobRunner
         public JobRunResult Result()
         {
             _jobLog?.Dispose();
+            _results?.Dispose();
             if (_fault is not null)
             {
                 throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
@@ -285,7 +323,7 @@ public static class JobRunner
             {
                 while (TakeNext() is { } job)
                 {
-                    RunJob(job.Seq, job.Args, slot);
+                    RunJob(job.Seq, job.Input, slot);
                 }
             }
             catch (Exception e)
@@ -308,7 +346,7 @@ public static class JobRunner
             }
         }
 
-        private (long Seq, string[] Args)? TakeNext()
+        private (long Seq, JobInput Input)? TakeNext()
         {
             lock (_dispatch)
             {
@@ -321,9 +359,10 @@ public static class JobRunner
                     }
 
                     var seq = ++_seq;
-                    var args = _inputs.Current;
+                    var input = _inputs.Current;
                     if (_resumeSet.Contains(seq))
                     {
+                        input.Stdin?.Dispose();
                         lock (_state)
                         {
                             _skipped++;
@@ -346,6 +385,12 @@ public static class JobRunner
                         }
                     }
 
+                    if (_gate.Active && !_gate.WaitForRoom(() => _stopping, _token))
+                    {
+                        input.Stdin?.Dispose();
+                        return null;
+                    }
+
                     _lastStartTicks = Stopwatch.GetTimestamp();
                     lock (_state)
                     {
@@ -357,15 +402,17 @@ public static class JobRunner
                         StartSlotThread();
                     }
 
-                    return (seq, args);
+                    return (seq, input);
                 }
             }
         }
 
-        private void RunJob(long seq, string[] args, int slot)
+        private void RunJob(long seq, JobInput input, int slot)
         {
+            using var stdin = input.Stdin;
+            var args = input.Args;
             var launch = _template.Render(args, seq, slot);
-            var tag = _options.Tag ? CommandTemplate.Tag(args) : "";
+            var tag = _options.Tag || _tagString is not null ? TagOf(_tagString, args, seq, slot) : "";
             lock (_state)
             {
                 _started++;
@@ -377,7 +424,7 @@ public static class JobRunner
             for (var i = 0; i < attempts; i++)
             {
                 attempt.Dispose();
-                attempt = RunOnce(launch, seq, slot, tag);
+                attempt = RunOnce(launch, seq, slot, tag, stdin);
                 if (attempt.Succeeded || _stopping)
                 {
                     break;
@@ -386,7 +433,7 @@ public static class JobRunner
 
             try
             {
-                Finish(seq, args, launch, attempt);
+                Finish(seq, slot, args, tag, launch, attempt);
             }
             finally
             {
@@ -400,14 +447,21 @@ public static class JobRunner
             }
         }
 
-        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag)
+        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag, PipeChunk? stdin)
         {
             var start = DateTimeOffset.UtcNow;
             var startTicks = Stopwatch.GetTimestamp();
             RunningJob job;
             try
             {
-                job = _spawner!.Spawn(launch, _mode, seq, slot);
+                try
+                {
+                    job = _spawner!.Spawn(launch, _mode, seq, slot, stdin?.OpenForJob() ?? -1);
+                }
+                finally
+                {
+                    stdin?.Spawned();
+                }
             }
             catch (Win32Exception e)
             {
@@ -428,7 +482,7 @@ public static class JobRunner
                 }
             }
 
-            using var timer = StartTimeout(job);
+            using var timer = StartTimeout(job, slot, startTicks);
             CapturedOutput stdout = CapturedOutput.Empty, stderr = CapturedOutput.Empty;
             long received;
             int status;
@@ -453,6 +507,7 @@ public static class JobRunner
             lock (_state)
             {
                 _running.Remove(slot);
+                _timeouts?.Remove(slot);
             }
 
             var (exit, signal) = Posix.DecodeWaitStatus(status);
@@ -467,21 +522,29 @@ public static class JobRunner
             return new Attempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);
         }
 
-        private JobTimeout? StartTimeout(RunningJob job)
+        private JobTimeout? StartTimeout(RunningJob job, int slot, long startTicks)
         {
-            var limit = _plan.Timeout;
-            if (limit is null && _plan.TimeoutFraction is { } fraction)
+            if (_plan.Timeout is { } limit)
             {
-                lock (_state)
-                {
-                    limit = _median!.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null;
-                }
+                return new JobTimeout(job, limit, startTicks);
             }
 
-            return limit is { } l ? new JobTimeout(job, l) : null;
+            if (_plan.TimeoutFraction is not { } fraction)
+            {
+                return null;
+            }
+
+            // --timeout N%: GNU parallel holds one limit for every running job and moves it as the median moves, so a
+            // job that started before any job had finished is still killed once a median exists (see Finish).
+            lock (_state)
+            {
+                var timeout = new JobTimeout(job, _median!.Count > 0 ? TimeSpan.FromSeconds(_median.Median * fraction) : null, startTicks);
+                _timeouts![slot] = timeout;
+                return timeout;
+            }
         }
 
-        private void Finish(long seq, string[] args, JobLaunch launch, Attempt attempt)
+        private void Finish(long seq, int slot, string[] args, string tag, JobLaunch launch, Attempt attempt)
         {
             if (attempt.Killed && _stopping)
             {
@@ -503,14 +566,16 @@ public static class JobRunner
             }
 
             // --results reads the output before the sink takes it (and, keeping order, may write it much later).
-            if (_options.ResultsDirectory is { } results)
-            {
-                ResultsWriter.Write(results, args, seq, attempt.Stdout, attempt.Stderr);
-            }
+            _results?.Write(new JobResultRecord(seq, slot, args, launch.Command, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, attempt.Stdout, attempt.Stderr));
 
-            if (!attempt.Written)
+            if (_results is not null)
             {
-                _sink.WriteJob(seq, CommandTemplate.Tag(args), attempt.Stdout, attempt.Stderr);
+                // GNU parallel prints nothing of a job whose output --results keeps.
+                _sink.Skip(seq);
+            }
+            else if (!attempt.Written)
+            {
+                _sink.WriteJob(seq, tag, attempt.Stdout, attempt.Stderr);
             }
 
             _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));
@@ -528,7 +593,15 @@ public static class JobRunner
                 }
                 else
                 {
-                    _median?.Add(attempt.Runtime.TotalSeconds);
+                    if (_median is not null)
+                    {
+                        _median.Add(attempt.Runtime.TotalSeconds);
+                        var limit = TimeSpan.FromSeconds(_median.Median * _plan.TimeoutFraction!.Value);
+                        foreach (var timeout in _timeouts!.Values)
+                        {
+                            timeout.Rearm(limit);
+                        }
+                    }
                 }
 
                 var decision = HaltDecision(attempt, launch.Command, ref message);
@@ -698,6 +771,9 @@ public static class JobRunner
             progress.Report(snapshot);
         }
     }
+
+    /// <summary>One job's input: its arguments and, under --pipe or --pipepart, the chunk it reads on stdin.</summary>
+    private readonly record struct JobInput(string[] Args, PipeChunk? Stdin);
 
     private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, CapturedOutput? Stdout, CapturedOutput? Stderr, long Received, bool TimedOut, bool Killed, bool Written)
     {

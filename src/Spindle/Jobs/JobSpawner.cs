@@ -5,7 +5,7 @@ using System.Text;
 
 namespace Spindle.Jobs;
 
-/// <summary>Starts job processes with posix_spawn, each in its own process group, stdin from /dev/null.</summary>
+/// <summary>Starts job processes with posix_spawn, each in its own process group, stdin from /dev/null (or a --pipe chunk).</summary>
 /// <remarks>
 /// Output goes either to two memfds (grouped mode: read after the job exits, like GNU parallel's temp files, so a
 /// background grandchild that keeps the descriptor open never delays the job) or to two pipes (line-buffered and
@@ -46,8 +46,11 @@ internal sealed unsafe class JobSpawner : IDisposable
         _environmentBlock = PackStrings(entries, _environment);
     }
 
-    /// <summary>Starts <paramref name="launch"/>; returns the running job, or throws Win32Exception when exec failed.</summary>
-    public RunningJob Spawn(JobLaunch launch, JobOutputMode mode, long seq, int slot)
+    /// <summary>
+    /// Starts <paramref name="launch"/> with <paramref name="stdinFd"/> (a --pipe chunk) as its stdin, or /dev/null for
+    /// -1; returns the running job, or throws Win32Exception when exec failed.
+    /// </summary>
+    public RunningJob Spawn(JobLaunch launch, JobOutputMode mode, long seq, int slot, int stdinFd = -1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int outRead = -1, outWrite = -1, errRead = -1, errWrite = -1;
@@ -67,7 +70,7 @@ internal sealed unsafe class JobSpawner : IDisposable
                 (errRead, errWrite) = (fds[0], fds[1]);
             }
 
-            var pid = SpawnCore(launch, outWrite, errWrite, seq, slot);
+            var pid = SpawnCore(launch, outWrite, errWrite, seq, slot, stdinFd);
             if (mode != JobOutputMode.Group)
             {
                 // The child holds its own copies now; ours must go so that EOF arrives when the job's tree exits.
@@ -91,7 +94,7 @@ internal sealed unsafe class JobSpawner : IDisposable
         }
     }
 
-    private int SpawnCore(JobLaunch launch, int stdoutFd, int stderrFd, long seq, int slot)
+    private int SpawnCore(JobLaunch launch, int stdoutFd, int stderrFd, long seq, int slot, int stdinFd)
     {
         var strings = new List<string>(8);
         if (launch.Argv is null)
@@ -134,9 +137,16 @@ internal sealed unsafe class JobSpawner : IDisposable
             }
 
             Check(Posix.FileActionsInit(actions), "posix_spawn_FileActionsInit");
-            fixed (byte* devNull = DevNull)
+            if (stdinFd >= 0)
             {
-                Check(Posix.FileActionsAddOpen(actions, 0, devNull, Posix.O_RDONLY, 0), "posix_spawn_FileActionsAddOpen");
+                Check(Posix.FileActionsAddDup2(actions, stdinFd, 0), "posix_spawn_FileActionsAddDup2");
+            }
+            else
+            {
+                fixed (byte* devNull = DevNull)
+                {
+                    Check(Posix.FileActionsAddOpen(actions, 0, devNull, Posix.O_RDONLY, 0), "posix_spawn_FileActionsAddOpen");
+                }
             }
 
             Check(Posix.FileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_FileActionsAddDup2");

@@ -38,6 +38,12 @@ internal static unsafe partial class Posix
     public const uint MFD_CLOEXEC = 1;
 
     public const int WNOHANG = 1;
+    public const int SEEK_SET = 0;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETPIPE_SZ = 1032;
+    public const int EPIPE = 32;
+    public const uint SPLICE_F_MOVE = 1;
     public const int SEEK_END = 2;
 
     public const int EINTR = 4;
@@ -124,6 +130,24 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "pread", SetLastError = true)]
     public static partial nint PRead(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "sendfile", SetLastError = true)]
+    public static partial nint SendFile(int outFd, int inFd, ref long offset, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "splice", SetLastError = true)]
+    public static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nint length, uint flags);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Libc, EntryPoint = "tee", SetLastError = true)]
+    public static partial nint Tee(int fdIn, int fdOut, nint length, uint flags);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int FcntlDupCloexec(int fd, int command, int minimum);
 
     [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);

@@ -212,6 +212,18 @@ public sealed class JobRunnerTests
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_TimeoutPercent_KillsAJobThatStartedBeforeAnyMedianExisted()
+    {
+        using var run = new JobTestRun();
+        // Both start at once; when the quick job ends, the median exists and the slow job (already running, with no
+        // limit when it started) is past 500% of it before long: GNU parallel kills it then, not never.
+        var options = JobTestRun.Options("if [ {} = slow ]; then sleep 60; else sleep 0.3; fi", "slow", "quick") with { Jobs = "2", Timeout = "500%" };
+        var result = await run.RunAsync(options);
+        Assert.Equal((1, 1L), (result.ExitStatus, result.Failed));
+        Assert.Contains("timed out", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task Run_HaltNowFail_KillsRunningJobsAndExitsWithTheFailingExitValue()
     {
         using var run = new JobTestRun();
