@@ -72,7 +72,7 @@ internal sealed class BuiltinFirstResolver : IFormatterResolver
 
     private static class Cache<T>
     {
-        public static readonly IMessagePackFormatter<T>? Formatter =
-            BuiltinResolver.Instance.GetFormatter<T>() ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
+        public static readonly IMessagePackFormatter<T>? Formatter = Sharing.SharingResolver.Instance.GetFormatter<T>()
+            ?? BuiltinResolver.Instance.GetFormatter<T>() ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
     }
 }

@@ -36,6 +36,7 @@ internal static class WorkerLaunch
         info.Environment[WorkerEnvironment.WorkerId] = workerId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.ParentPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.MaxFrameBytes] = options.MaxFrameBytes.ToString(CultureInfo.InvariantCulture);
+        info.Environment[Sharing.SharedRoot.Variable] = Sharing.SharedRoot.PathForWorkers();
 
         // Workers are small and many: the workstation GC keeps an idle worker's memory low.
         info.Environment["DOTNET_gcServer"] = "0";
