@@ -1,26 +1,89 @@
+using System.Collections.Concurrent;
+
 namespace Spindle.Sharing;
 
 /// <summary>
-/// How a shared queue's async waits wait. Another process's write can only be learnt from a futex, which blocks a
-/// thread: off the thread pool (a worker's task thread, a dedicated thread) the wait blocks the caller, as Python's
-/// blocking get and put do; on the pool, it moves to a thread of its own so that it cannot starve the pool.
+/// How a shared queue's async waits wait. Another process's write can only be learnt from a futex, and a futex wait
+/// blocks a thread; so an async wait first spins briefly on the caller's thread (an item is often a few hundred
+/// nanoseconds away), then goes to a dedicated waiter thread of this class, never to the thread pool (which it
+/// could starve) and never blocking the caller (who may be the one to write next). Waiter threads are kept while
+/// waits keep coming, and exit after 30 s without one.
 /// </summary>
 internal static class QueueWait
 {
-    public static ValueTask<bool> Run(Func<SharedRing, CancellationToken, bool> wait, SharedRing ring, CancellationToken cancellationToken)
+    private static readonly BlockingCollection<Request> s_requests = [];
+    private static readonly TimeSpan s_idleExit = TimeSpan.FromSeconds(30);
+
+    // Waiter threads that are idle and not yet promised a request. A request takes one (or starts a thread), so that
+    // a wait never queues behind another that may block for as long as it likes.
+    private static int s_idle;
+
+    public static ValueTask<bool> Run(Func<SharedRing, bool?> ready, Func<SharedRing, CancellationToken, bool> wait, SharedRing ring, CancellationToken cancellationToken)
     {
-        if (!Thread.CurrentThread.IsThreadPoolThread)
+        for (var spin = new SpinWait(); !spin.NextSpinWillYield; spin.SpinOnce(sleep1Threshold: -1))
         {
-            try
+            if (ready(ring) is { } early)
             {
-                return new(wait(ring, cancellationToken));
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return ValueTask.FromCanceled<bool>(cancellationToken);
+                return new(early);
             }
         }
 
-        return new(Task.Factory.StartNew(() => wait(ring, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        var request = new Request(wait, ring, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        while (true)
+        {
+            var idle = Volatile.Read(ref s_idle);
+            if (idle == 0)
+            {
+                new Thread(static r => Serve((Request)r!)) { IsBackground = true, Name = "spindle shared queue waiter" }.Start(request);
+                break;
+            }
+
+            if (Interlocked.CompareExchange(ref s_idle, idle - 1, idle) == idle)
+            {
+                s_requests.Add(request, CancellationToken.None);
+                break;
+            }
+        }
+
+        return new(request.Completion.Task);
+    }
+
+    private static void Serve(Request request)
+    {
+        while (true)
+        {
+            request.Run();
+            Interlocked.Increment(ref s_idle);
+            while (!s_requests.TryTake(out request!, s_idleExit))
+            {
+                // Leave only if no request has been promised to this thread meanwhile; otherwise take it.
+                var idle = Volatile.Read(ref s_idle);
+                if (idle > 0 && Interlocked.CompareExchange(ref s_idle, idle - 1, idle) == idle)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed record Request(Func<SharedRing, CancellationToken, bool> Wait, SharedRing Ring, TaskCompletionSource<bool> Completion, CancellationToken Token)
+    {
+        public void Run()
+        {
+            try
+            {
+                Completion.TrySetResult(Wait(Ring, Token));
+            }
+            catch (OperationCanceledException) when (Token.IsCancellationRequested)
+            {
+                Completion.TrySetCanceled(Token);
+            }
+#pragma warning disable CA1031 // Whatever the wait throws (an unmapped queue) is the awaiting caller's to see.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Completion.TrySetException(e);
+            }
+        }
     }
 }

@@ -72,7 +72,7 @@ internal static class SegmentTable
 
     private static SharedSegment Check(SharedSegment segment, SegmentKind kind, string what) => segment.Kind == kind
         ? segment
-        : throw new SharedHandleException($"The handle of a {what} names segment '{segment.Name}', which holds a {segment.Kind.ToString().ToLowerInvariant()}; pass each shared object to work that takes its own type.");
+        : throw new SharedHandleException($"The handle of a {what} names segment '{segment.Name}', which holds a shared {segment.Kind.ToString().ToLowerInvariant()}; pass each shared object to work that takes its own type.");
 
     private static void SweepRemoved()
     {

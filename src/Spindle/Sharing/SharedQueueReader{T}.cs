@@ -43,7 +43,7 @@ internal sealed class SharedQueueReader<T>(SharedRing ring) : ChannelReader<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return ring.HasItem() ? new(true) : ring.IsDrained ? new(false) : QueueWait.Run(static (r, t) => r.WaitToRead(t), ring, cancellationToken);
+        return QueueWait.Run(static r => r.HasItem() ? true : r.IsDrained ? false : null, static (r, t) => r.WaitToRead(t), ring, cancellationToken);
     }
 
     public override ValueTask<T> ReadAsync(CancellationToken cancellationToken = default) =>

@@ -3,8 +3,9 @@ namespace Spindle.Sharing;
 /// <summary>
 /// The byte ring under a <see cref="SharedQueue{T}"/>: Vyukov's bounded multi-producer multi-consumer queue, laid out
 /// in a shared segment so that every process mapping it takes part. Each slot carries a sequence number that says
-/// whose turn it is (a writer's on lap n, then a reader's); positions are claimed with one compare-and-swap, so no
-/// lock is held across processes and a slow process holds up only the slot it claimed.
+/// whose turn it is: 2p when the writer of position p may fill it, 2p + 1 when its reader may empty it (doubled, unlike
+/// Vyukov's p and p + 1, so that a ring of one slot cannot mistake a full slot for a free one). Positions are claimed
+/// with one compare-and-swap, so no lock is held across processes and a slow process holds up only the slot it claimed.
 /// </summary>
 /// <remarks>
 /// Layout after the segment header, each hot word on its own cache line: the write position (its bit 62 marks the
@@ -72,7 +73,7 @@ internal sealed unsafe class SharedRing
     {
         for (long i = 0; i < Capacity; i++)
         {
-            *Sequence(i) = i;
+            *Sequence(i) = 2 * i;
         }
     }
 
@@ -94,7 +95,7 @@ internal sealed unsafe class SharedRing
             }
 
             sequence = Sequence(position % Capacity);
-            var turn = Volatile.Read(ref *sequence) - position;
+            var turn = Volatile.Read(ref *sequence) - (2 * position);
             if (turn == 0)
             {
                 var seen = Interlocked.CompareExchange(ref *WritePosition, position + 1, position);
@@ -121,7 +122,7 @@ internal sealed unsafe class SharedRing
 
         // A full barrier, not a release: the sleeper count below must be read after the item is published, or a
         // reader that counts itself in and then finds the ring empty could sleep through this item.
-        Interlocked.Exchange(ref *sequence, position + 1);
+        Interlocked.Exchange(ref *sequence, (2 * position) + 1);
         if (Volatile.Read(ref *ItemsSleepers) > 0)
         {
             Interlocked.Increment(ref *ItemsVersion);
@@ -139,7 +140,7 @@ internal sealed unsafe class SharedRing
         while (true)
         {
             sequence = Sequence(position % Capacity);
-            var turn = Volatile.Read(ref *sequence) - (position + 1);
+            var turn = Volatile.Read(ref *sequence) - ((2 * position) + 1);
             if (turn == 0)
             {
                 var seen = Interlocked.CompareExchange(ref *ReadPosition, position + 1, position);
@@ -169,7 +170,7 @@ internal sealed unsafe class SharedRing
         new ReadOnlySpan<byte>((byte*)sequence + SlotHeader, length).CopyTo(buffer);
 
         // The slot goes back to writers for the next lap; full barrier for the same reason as in TryWrite.
-        Interlocked.Exchange(ref *sequence, position + Capacity);
+        Interlocked.Exchange(ref *sequence, 2 * (position + Capacity));
         if (Volatile.Read(ref *SpaceSleepers) > 0)
         {
             Interlocked.Increment(ref *SpaceVersion);
@@ -210,13 +211,13 @@ internal sealed unsafe class SharedRing
     public bool HasItem()
     {
         var position = Volatile.Read(ref *ReadPosition);
-        return Volatile.Read(ref *Sequence(position % Capacity)) - (position + 1) >= 0;
+        return Volatile.Read(ref *Sequence(position % Capacity)) - ((2 * position) + 1) >= 0;
     }
 
     public bool HasSpace()
     {
         var position = Volatile.Read(ref *WritePosition) & ~CompletedBit;
-        return Volatile.Read(ref *Sequence(position % Capacity)) - position >= 0;
+        return Volatile.Read(ref *Sequence(position % Capacity)) - (2 * position) >= 0;
     }
 
     private static int StrideFor(int slotBytes) => (SlotHeader + slotBytes + 63) / 64 * 64;
