@@ -8,6 +8,8 @@ switch (args.FirstOrDefault())
 {
     case "parent":
         return await DummyParent.RunAsync(args.Skip(1).ToArray());
+    case "shared":
+        return await DummySharingParent.RunAsync(args.Skip(1).ToArray());
     case "leak":
         return await DummyLeakParent.RunAsync(args.Skip(1).ToArray());
     case "intruder":
@@ -20,6 +22,6 @@ switch (args.FirstOrDefault())
     case "exit":
         return int.Parse(args[1], CultureInfo.InvariantCulture);
     default:
-        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | shared [exit] | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
         return 2;
 }
