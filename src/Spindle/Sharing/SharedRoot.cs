@@ -75,6 +75,7 @@ internal sealed class SharedRoot
 
         var owner = SegmentName.New();
         var baseDirectory = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
+        RemoveStale(baseDirectory);
         var path = System.IO.Path.Combine(baseDirectory, $"spindle-{Environment.ProcessId}-{owner}");
 
         // The janitor starts first: from the moment the directory exists, this process's death removes it.
@@ -90,6 +91,40 @@ internal sealed class SharedRoot
         }
 
         return new SharedRoot(path, owner, isOwn: true, janitor);
+    }
+
+    /// <summary>
+    /// Removes the directories of processes that no longer exist. Their janitors remove them, unless the janitor died
+    /// with its parent (a whole process tree SIGKILLed at once, as a test runner may do): shared memory would stay
+    /// taken until reboot, so each new directory clears what such deaths left. Only this user's directories can be
+    /// removed (they are 0700), and a live process's never.
+    /// </summary>
+    private static void RemoveStale(string baseDirectory)
+    {
+        try
+        {
+            foreach (var directory in Directory.EnumerateDirectories(baseDirectory, "spindle-*-*"))
+            {
+                var parts = System.IO.Path.GetFileName(directory).Split('-');
+                if (parts is ["spindle", var pid, var owner]
+                    && SegmentName.IsValid(owner)
+                    && int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                    && !Directory.Exists($"/proc/{pid}"))
+                {
+                    try
+                    {
+                        Directory.Delete(directory, recursive: true);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // Another user's, or being removed by another process at the same moment.
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>

@@ -32,6 +32,22 @@ public sealed class SharedLifetimeTests
         await TestWait.UntilAsync(() => !Directory.Exists(root), $"the exited parent's segment directory {root} is removed", TimeSpan.FromSeconds(5));
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task NewParent_RemovesTheDirectoryOfADeadProcess_WhoseJanitorDiedWithIt()
+    {
+        // A process tree killed at once (janitor included) leaves its directory: made here by hand for a pid now dead.
+        using var gone = ProcessProbe.StartDummy("exit", "0");
+        await gone.WaitForExitAsync();
+        var stale = $"/dev/shm/spindle-{gone.Id}-{SegmentName.New()}";
+        Directory.CreateDirectory(stale, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await File.WriteAllBytesAsync(Path.Combine(stale, SegmentName.New()), new byte[8192]);
+
+        using var parent = ProcessProbe.StartDummy("shared", "exit");
+        await ProcessProbe.ReadLineStartingWith(parent, "root:");
+
+        Assert.False(Directory.Exists(stale));
+    }
+
     [Fact]
     public void Dispose_OfEachSharedObject_RemovesItsSegment()
     {
