@@ -75,8 +75,8 @@ public sealed class SharingHarness : IHarness
             Add("queue.items_per_s", QueueItems / await QueueAsync(executor));
             Add("lock.pair_ns", await LockAsync(executor) / (Workers * LockPairs) * 1e9);
 
-            // The copied sum is slow (seconds), so it runs in at most 3 rounds.
-            if (round < 3)
+            // The copied sum is slow (seconds), so it runs in at most 2 rounds.
+            if (round < 2)
             {
                 clock.Restart();
                 var copies = halves.Select(h => h.ToArray()).ToArray();

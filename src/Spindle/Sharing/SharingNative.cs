@@ -4,17 +4,17 @@ namespace Spindle.Sharing;
 
 /// <summary>
 /// The libc calls behind shared segments that .NET does not expose: mmap of a descriptor with MAP_SHARED, and
-/// futex waits on a word in shared memory (x86_64 Linux; the futex is not private, so other processes wake it).
+/// futex waits on a word in shared memory (Linux on x86_64 or arm64; the futex is not private, so other processes
+/// wake it).
 /// </summary>
 internal static unsafe partial class SharingNative
 {
     private const int ProtReadWrite = 0x1 | 0x2;
     private const int MapShared = 0x01;
-    private const long SysFutex = 202;
+    private const long SysFutexX64 = 202;
+    private const long SysFutexArm64 = 98;
     private const int FutexWait = 0;
     private const int FutexWake = 1;
-    private const int EAGAIN = 11;
-    private const int EINTR = 4;
     private const int ETIMEDOUT = 110;
 
     [LibraryImport("libc", SetLastError = true)]
@@ -24,9 +24,12 @@ internal static unsafe partial class SharingNative
     private static partial int munmap(nint address, nuint length);
 
     // syscall(2) is variadic in C; on x86_64 integer arguments travel in the same registers either way, and glibc's
-    // syscall reads them as they are.
+    // syscall reads them as they are. (On Apple's arm64 variadic arguments go on the stack, but there is no futex there.)
     [LibraryImport("libc", SetLastError = true)]
     private static partial long syscall(long number, void* address, int operation, int value, void* timeout, void* address2, int value3);
+
+    // The futex system call's number differs by architecture (the generic table that arm64 uses has 98).
+    private static readonly long s_sysFutex = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? SysFutexArm64 : SysFutexX64;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Timespec
@@ -56,12 +59,12 @@ internal static unsafe partial class SharingNative
         long result;
         if (timeoutMilliseconds < 0)
         {
-            result = syscall(SysFutex, word, FutexWait, expected, null, null, 0);
+            result = syscall(s_sysFutex, word, FutexWait, expected, null, null, 0);
         }
         else
         {
             var timeout = new Timespec { Seconds = timeoutMilliseconds / 1000, Nanoseconds = timeoutMilliseconds % 1000 * 1_000_000L };
-            result = syscall(SysFutex, word, FutexWait, expected, &timeout, null, 0);
+            result = syscall(s_sysFutex, word, FutexWait, expected, &timeout, null, 0);
         }
 
         if (result == 0)
@@ -69,10 +72,10 @@ internal static unsafe partial class SharingNative
             return true;
         }
 
-        var errno = Marshal.GetLastPInvokeError();
-        return errno is EAGAIN or EINTR || errno != ETIMEDOUT;
+        // EAGAIN (the word had already changed) and EINTR (a signal) are wake-ups like any other.
+        return Marshal.GetLastPInvokeError() != ETIMEDOUT;
     }
 
     /// <summary>Wakes up to <paramref name="count"/> processes or threads sleeping on <paramref name="word"/>.</summary>
-    public static void Wake(int* word, int count = int.MaxValue) => _ = syscall(SysFutex, word, FutexWake, count, null, null, 0);
+    public static void Wake(int* word, int count = int.MaxValue) => _ = syscall(s_sysFutex, word, FutexWake, count, null, null, 0);
 }
