@@ -30,12 +30,6 @@ internal sealed class SharedQueueReader<T>(SharedRing ring) : ChannelReader<T>
         return true;
     }
 
-    public override bool TryPeek(out T item)
-    {
-        item = default!;
-        return false;
-    }
-
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
