@@ -56,6 +56,28 @@ public sealed unsafe class SharedEvent : IDisposable, ISharedObject<SharedEvent>
     /// <summary>Waits until the event is set or <paramref name="timeout"/> passes; false on timeout.</summary>
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default) => Wait(SharedLock.ToMilliseconds(timeout), cancellationToken);
 
+    /// <summary>
+    /// Waits until the event is set, without blocking the calling thread (a dedicated waiter thread sleeps on the
+    /// futex); true when set, false when <paramref name="timeout"/> passed first.
+    /// </summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var milliseconds = SharedLock.ToMilliseconds(timeout);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
+        return WaiterThreads.Run(
+            (Event: this, Deadline: milliseconds < 0 ? long.MaxValue : Environment.TickCount64 + milliseconds),
+            static s => s.Event.IsSet ? true : null,
+            static (s, token) => s.Event.Wait(s.Deadline == long.MaxValue ? Timeout.Infinite : (int)Math.Max(0, s.Deadline - Environment.TickCount64), token),
+            cancellationToken).AsTask();
+    }
+
+    /// <summary>Waits until the event is set, without blocking the calling thread.</summary>
+    public Task WaitAsync(CancellationToken cancellationToken = default) => WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+
     /// <summary>For the event's maker, removes its segment.</summary>
     public void Dispose()
     {

@@ -37,7 +37,7 @@ internal sealed class SharedQueueReader<T>(SharedRing ring) : ChannelReader<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return QueueWait.Run(static r => r.HasItem() ? true : r.IsDrained ? false : null, static (r, t) => r.WaitToRead(t), ring, cancellationToken);
+        return WaiterThreads.Run(ring, static r => r.HasItem() ? true : r.IsDrained ? false : null, static (r, t) => r.WaitToRead(t), cancellationToken);
     }
 
     public override ValueTask<T> ReadAsync(CancellationToken cancellationToken = default) =>

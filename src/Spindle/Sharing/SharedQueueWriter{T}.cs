@@ -20,7 +20,7 @@ internal sealed class SharedQueueWriter<T>(SharedRing ring) : ChannelWriter<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return QueueWait.Run(static r => r.IsCompleted ? false : r.HasSpace() ? true : null, static (r, t) => r.WaitToWrite(t), ring, cancellationToken);
+        return WaiterThreads.Run(ring, static r => r.IsCompleted ? false : r.HasSpace() ? true : null, static (r, t) => r.WaitToWrite(t), cancellationToken);
     }
 
     public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)

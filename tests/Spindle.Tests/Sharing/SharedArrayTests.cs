@@ -70,6 +70,17 @@ public sealed class SharedArrayTests
         Assert.Contains("Index 4 is outside the shared array of 4 elements", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Map_OnThreads_SumsThePartsInPlace()
+    {
+        await using var executor = Executor.Threads();
+        using var array = SharedArray<double>.Create(Enumerable.Range(1, 1000).Select(i => (double)i).ToArray());
+
+        var sums = await executor.Map(SharingWork.Sum, array.Partition(4)).ToListAsync();
+
+        Assert.Equal(500_500.0, sums.Sum());
+    }
+
     [Fact]
     public void Indexer_Slice_AndPartition_AreBoundsChecked()
     {

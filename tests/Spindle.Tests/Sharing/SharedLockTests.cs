@@ -65,6 +65,33 @@ public sealed class SharedLockTests
         Assert.False(shared.Wait(TimeSpan.Zero));
     }
 
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Event_WaitAsync_ReturnsWhenAWorkerSetsIt_WithoutBlockingTheCaller()
+    {
+        await using var executor = SharingTestKit.Processes(1);
+        using var shared = SharedEvent.Create();
+
+        var waiting = shared.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(waiting.IsCompleted);
+        Assert.True(await executor.Submit(SharingWork.SetEvent, shared));
+
+        Assert.True(await waiting);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task Event_WaitAsync_Cancelled_ThrowsWithTheCallersToken_AndATimeoutReturnsFalse()
+    {
+        using var shared = SharedEvent.Create();
+        using var cts = new CancellationTokenSource();
+
+        var waiting = shared.WaitAsync(cts.Token);
+        await cts.CancelAsync();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TestWait.Generous));
+        Assert.Equal(cts.Token, error.CancellationToken);
+        Assert.False(await shared.WaitAsync(TimeSpan.FromMilliseconds(1)));
+    }
+
     [Fact]
     public void Lock_ExitWithoutEnter_Throws_AndTryEnterOnAHeldLockFails()
     {

@@ -132,6 +132,12 @@ public static class SharingWork
         return taken;
     }
 
+    public static bool SetEvent(SharedEvent shared)
+    {
+        shared.Set();
+        return true;
+    }
+
     public static long ThreadId() => long.Parse(Path.GetFileName(Directory.ResolveLinkTarget("/proc/thread-self", false)!.FullName), System.Globalization.CultureInfo.InvariantCulture);
 
     public sealed record Probe(SharedArray<int> Array, int Index);
