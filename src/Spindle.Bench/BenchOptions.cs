@@ -1,4 +1,5 @@
 using Spindle.Bench.Workloads;
+using Spindle.Internal;
 
 namespace Spindle.Bench;
 

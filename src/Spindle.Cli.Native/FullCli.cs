@@ -24,13 +24,13 @@ internal static unsafe partial class FullCli
         }
         else
         {
-            Console.Error.WriteLine($"spindle: the full CLI ({AppHost}) is not in '{folder}', so only 'spindle run' works here; publish src/Spindle.Cli into the same folder.");
+            Console.Error.WriteLine($"spindle: the full CLI ({AppHost}) is not in '{folder}', so only 'spindle run' works here; reinstall the tool (dotnet tool update -g Spindle.Tool) or publish src/Spindle.Cli into the same folder.");
             return 255;
         }
 
         // The same process, the same PID, signals and exit status: the full CLI simply takes over.
         var error = ExecVp(argv);
-        Console.Error.WriteLine($"spindle: could not start '{argv[0]}' ({Marshal.GetPInvokeErrorMessage(error)}); publish src/Spindle.Cli into '{folder}'.");
+        Console.Error.WriteLine($"spindle: could not start '{argv[0]}' ({Marshal.GetPInvokeErrorMessage(error)}); reinstall the tool (dotnet tool update -g Spindle.Tool) or publish src/Spindle.Cli into '{folder}'.");
         return 255;
     }
 

@@ -1,4 +1,3 @@
-using Spectre.Console;
 using Spindle.Cli;
 using Spindle.Cli.Commands;
 
@@ -8,4 +7,4 @@ if (RunCommand.IsDirectInvocation(args))
     return RunCommand.Run(args[1..], null, RunStreams.Console, CancellationToken.None);
 }
 
-return await SpindleCli.RunAsync(args, AnsiConsole.Console);
+return await SpindleCli.RunAsync(args, SpindleCli.StandardConsole(Console.Out, Console.IsOutputRedirected));

@@ -1,5 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.Versioning;
 using Spindle.Diagnostics;
+using Spindle.Internal;
 using Spindle.Threads;
 
 namespace Spindle;
@@ -38,13 +41,37 @@ public abstract partial class Executor : IAsyncDisposable
     public static Executor Threads(ThreadExecutorOptions? options = null) => new ThreadExecutor(options ?? new ThreadExecutorOptions());
 
     /// <summary>Creates an executor that runs tasks in worker processes (this app, re-executed), each with its own memory.</summary>
+    /// <remarks>
+    /// Linux and macOS only: workers talk over Unix domain sockets and live in process groups (Windows throws
+    /// <see cref="PlatformNotSupportedException"/>). Not for trimmed or Native AOT apps: arguments and results are
+    /// serialized by MessagePack's contractless resolver, which reflects over their types and emits code at run time,
+    /// and a worker finds the work's method by its metadata token.
+    /// </remarks>
+    [SupportedOSPlatform("linux")]
+    [SupportedOSPlatform("macos")]
+    [RequiresDynamicCode(ProcessesNeedDynamicCode)]
+    [RequiresUnreferencedCode(ProcessesNeedUnreferencedCode)]
     public static Executor Processes(ProcessExecutorOptions? options = null) => new Processes.ProcessExecutor(options ?? new ProcessExecutorOptions());
 
     /// <summary>
     /// Creates an executor that chooses the technique per function: I/O lane, CPU lane or worker processes, from the
     /// function's declared kind or from measuring it. Its <see cref="AutoExecutor.Report"/> explains each choice.
     /// </summary>
+    /// <remarks>
+    /// Linux and macOS only, and not for trimmed or Native AOT apps, for the reasons <see cref="Processes"/> gives: Auto
+    /// owns a process executor for work that is, or is declared, isolated.
+    /// </remarks>
+    [SupportedOSPlatform("linux")]
+    [SupportedOSPlatform("macos")]
+    [RequiresDynamicCode(ProcessesNeedDynamicCode)]
+    [RequiresUnreferencedCode(ProcessesNeedUnreferencedCode)]
     public static AutoExecutor Auto(AutoExecutorOptions? options = null) => new(options ?? new AutoExecutorOptions());
+
+    private const string ProcessesNeedDynamicCode =
+        "Worker processes serialize arguments and results with MessagePack's contractless resolver, which generates code at run time; use Executor.Threads in a Native AOT app.";
+
+    private const string ProcessesNeedUnreferencedCode =
+        "Worker processes serialize arguments and results by reflecting over their types and find the work's method by its metadata token, which trimming can remove; use Executor.Threads in a trimmed app.";
 
     /// <summary>The executor's name, used in metrics, logs and worker output.</summary>
     public string Name { get; }

@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle;
 
 /// <summary>Settings for <c>Map</c> and <c>MapUnordered</c>.</summary>

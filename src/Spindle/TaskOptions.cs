@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle;
 
 /// <summary>Per-task settings for <see cref="Executor.Submit{TArg, TResult}(Func{TArg, TResult}, TArg, TaskOptions, CancellationToken)"/>.</summary>

@@ -20,13 +20,7 @@ internal static class FakeWorker
         socket.Connect(new UnixDomainSocketEndPoint(socketPath));
         using var stream = new NetworkStream(socket);
 
-        var buffer = new FrameBuffer();
-        buffer.BeginFrame(FrameType.Hello);
-        buffer.WriteBytes(token);
-        buffer.WriteInt32(workerId);
-        buffer.WriteInt32(Environment.ProcessId);
-        buffer.EndFrame();
-        stream.Write(buffer.Written);
+        stream.Write(new HelloMessage(token, workerId, Environment.ProcessId, null).ToFrame());
 
         var reader = new FrameReader(stream, 64 * 1024 * 1024);
         long taskId = 0;
@@ -34,7 +28,7 @@ internal static class FakeWorker
         {
             if (type == FrameType.Run)
             {
-                taskId = new FieldReader(body).ReadInt64();
+                taskId = RunMessage.Read(body).TaskId;
                 break;
             }
         }
@@ -54,11 +48,7 @@ internal static class FakeWorker
                 bad.WriteBytes([0xff, 0xff, 0xff, 0x7f, (byte)FrameType.Result]);
                 break;
             case "wrong-task":
-                bad.BeginFrame(FrameType.Result);
-                bad.WriteInt64(taskId + 1000);
-                bad.WriteInt64(0);
-                bad.WriteInt64(0);
-                bad.EndFrame();
+                ReplyMessage.Result(taskId + 1000, 0, 0, default).WriteTo(bad);
                 break;
         }
 

@@ -14,13 +14,7 @@ internal static class Intruder
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        var hello = new FrameBuffer();
-        hello.BeginFrame(FrameType.Hello);
-        hello.WriteBytes(new byte[32]);
-        hello.WriteInt32(workerId);
-        hello.WriteInt32(pid);
-        hello.EndFrame();
-        socket.Send(hello.Written);
+        socket.Send(new HelloMessage(new byte[HelloMessage.TokenLength], workerId, pid, null).ToFrame());
         var read = socket.Receive(new byte[64]);
         Console.WriteLine(read == 0 ? "intruder: refused" : "intruder: welcomed");
         return read == 0 ? 0 : 1;

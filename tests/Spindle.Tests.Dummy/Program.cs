@@ -10,6 +10,17 @@ switch (args.FirstOrDefault())
         return await DummyParent.RunAsync(args.Skip(1).ToArray());
     case "shared":
         return await DummySharingParent.RunAsync(args.Skip(1).ToArray());
+    case "moved":
+        // Started as 'dotnet <relative path to this dll>', then moves away from where that path means anything.
+        Directory.SetCurrentDirectory(Path.GetTempPath());
+        await using (var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 1 }))
+        {
+            Console.WriteLine($"result: {await executor.Submit(static (int x) => x * x, 7)}");
+        }
+
+        return 0;
+    case "crash":
+        return await DummyCrashParent.RunAsync();
     case "leak":
         return await DummyLeakParent.RunAsync(args.Skip(1).ToArray());
     case "intruder":
@@ -22,6 +33,6 @@ switch (args.FirstOrDefault())
     case "exit":
         return int.Parse(args[1], CultureInfo.InvariantCulture);
     default:
-        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | shared [exit] | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | moved | crash | shared [exit] | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
         return 2;
 }

@@ -9,13 +9,13 @@ namespace Spindle.Cli.Commands;
 /// <summary><c>spindle bench</c>: Spindle's claims measured on this machine, side by side with raw TPL and Python.</summary>
 internal static class BenchCommand
 {
-    public static Command Create(IAnsiConsole console)
+    public static Command Create(IAnsiConsole console, TextWriter error)
     {
         var quick = new Option<bool>("--quick") { Description = "The quick form: size 0.25 and 3 timed runs; under a minute on 2 cores." };
-        var size = new Option<double?>("--size") { Description = "Scale of every workload (1 is the default size)." };
-        var repeats = new Option<int?>("--repeats") { Description = "Timed runs per workload and technique (default 5, quick 3)." };
-        var warmups = new Option<int>("--warmups") { Description = "Untimed runs before the timed ones.", DefaultValueFactory = _ => 1 };
-        var ioConcurrency = new Option<int>("--io-concurrency") { Description = "Tasks in flight for waiting work.", DefaultValueFactory = _ => 64 };
+        var size = new Option<double?>("--size") { Description = "Scale of every workload (1 is the default size).", CustomParser = OptionValues.OptionalPositiveNumber() };
+        var repeats = new Option<int?>("--repeats") { Description = "Timed runs per workload and technique (default 5, quick 3).", CustomParser = OptionValues.OptionalWholeNumber(1) };
+        var warmups = new Option<int>("--warmups") { Description = "Untimed runs before the timed ones.", DefaultValueFactory = _ => 1, CustomParser = OptionValues.WholeNumber(0) };
+        var ioConcurrency = new Option<int>("--io-concurrency") { Description = "Tasks in flight for waiting work.", DefaultValueFactory = _ => 64, CustomParser = OptionValues.WholeNumber(1) };
         var workloads = new Option<string[]>("--workloads") { Description = "Only these workloads: cpu, alloc, files, http, waits, mix.", AllowMultipleArgumentsPerToken = true };
         var python = new Option<string>("--python") { Description = "The Python interpreter to compare with.", DefaultValueFactory = _ => "python3" };
         var noPython = new Option<bool>("--no-python") { Description = "Skip the Python side." };
@@ -39,16 +39,18 @@ internal static class BenchCommand
                 PythonPath = result.GetValue(noPython) ? null : result.GetValue(python),
                 Command = "dotnet run --project src/Spindle.Cli -c Release -- " + string.Join(' ', result.Tokens.Select(t => t.Value)),
             };
-            return RunAsync(console, options, result.GetValue(output)!, result.GetValue(docs), token);
+            return RunAsync(console, error, options, result.GetValue(output)!, result.GetValue(docs), token);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IAnsiConsole console, BenchOptions options, string outputDirectory, string? docsPath, CancellationToken token)
+    private static async Task<int> RunAsync(IAnsiConsole console, TextWriter error, BenchOptions options, string outputDirectory, string? docsPath, CancellationToken token)
     {
         BenchReport report;
         try
         {
+            // Checked before anything is printed, so that bad options give the error alone.
+            options.Validate();
             console.MarkupLine($"[bold]spindle bench[/]: size {options.Size.ToString(CultureInfo.InvariantCulture)}, {options.Warmups} warm-up + {options.Repeats} timed runs per technique, {Environment.ProcessorCount} cores");
             report = await console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -66,8 +68,8 @@ internal static class BenchCommand
         }
         catch (SpindleOptionsException e)
         {
-            console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 2;
+            await error.WriteLineAsync($"spindle bench: {string.Join(" ", e.Problems)}");
+            return SpindleCli.UsageError;
         }
 
         console.MarkupLine(Markup.Escape(report.Machine.Describe()));

@@ -9,25 +9,26 @@ namespace Spindle.Cli.Commands;
 /// <summary><c>spindle demo</c>: Spindle's main job on a built-in example, in well under a minute.</summary>
 internal static class DemoCommand
 {
-    public static Command Create(IAnsiConsole console)
+    public static Command Create(IAnsiConsole console, TextWriter error)
     {
-        var downloads = new Option<int>("--downloads") { Description = "Simulated downloads of 50 ms in the I/O batch.", DefaultValueFactory = _ => 200 };
-        var cpuTasks = new Option<int>("--cpu-tasks") { Description = "CPU tasks of about 50 ms in the CPU batch.", DefaultValueFactory = _ => 40 };
+        var downloads = new Option<int>("--downloads") { Description = "Simulated downloads of 50 ms in the I/O batch.", DefaultValueFactory = _ => 200, CustomParser = OptionValues.WholeNumber(1) };
+        var cpuTasks = new Option<int>("--cpu-tasks") { Description = "CPU tasks of about 50 ms in the CPU batch.", DefaultValueFactory = _ => 40, CustomParser = OptionValues.WholeNumber(1) };
         var command = new Command("demo", "Run an I/O-bound and a CPU-bound batch on each technique and show the timings.")
         {
             downloads,
             cpuTasks,
         };
-        command.SetAction((result, token) => RunAsync(console, result.GetValue(downloads), result.GetValue(cpuTasks), token));
+        command.SetAction((result, token) => RunAsync(console, error, result.GetValue(downloads), result.GetValue(cpuTasks), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(IAnsiConsole console, int downloads, int cpuTasks, CancellationToken token)
+    private static async Task<int> RunAsync(IAnsiConsole console, TextWriter error, int downloads, int cpuTasks, CancellationToken token)
     {
+        // The parser has already refused values below 1 (see OptionValues); this guards callers that skip it.
         if (downloads <= 0 || cpuTasks <= 0)
         {
-            console.MarkupLine($"[red]--downloads and --cpu-tasks must be greater than 0 (were {downloads} and {cpuTasks}).[/]");
-            return 2;
+            await error.WriteLineAsync($"spindle demo: --downloads and --cpu-tasks must be at least 1 (were {downloads} and {cpuTasks}); for example --downloads 20 --cpu-tasks 8.");
+            return SpindleCli.UsageError;
         }
 
         var cores = Environment.ProcessorCount;

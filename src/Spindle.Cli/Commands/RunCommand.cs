@@ -66,6 +66,14 @@ internal static class RunCommand
     /// </remarks>
     public static int Run(string[] args, IAnsiConsole? console, RunStreams streams, CancellationToken token)
     {
+        if (AsksForVersion(args))
+        {
+            // As GNU parallel does: --version among the options prints the version and runs nothing.
+            streams.Output.Write(System.Text.Encoding.UTF8.GetBytes(CliVersion.Text + "\n"));
+            streams.Output.Flush();
+            return 0;
+        }
+
         var parsed = Parse(args, streams, out var error, out var display);
         if (parsed is null)
         {
@@ -103,6 +111,20 @@ internal static class RunCommand
             context.Cancel = true;
             cancel.Cancel();
         }
+    }
+
+    /// <summary>Whether --version is among the options (the words before the command).</summary>
+    private static bool AsksForVersion(string[] args)
+    {
+        for (var i = 0; i < args.Length && args[i].StartsWith('-') && args[i] is not ("--" or "-") && Array.IndexOf(Separators, args[i]) < 0; i++)
+        {
+            if (args[i] == "--version")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static IAnsiConsole ErrorConsole() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

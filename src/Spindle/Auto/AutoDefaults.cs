@@ -1,4 +1,4 @@
-namespace Spindle;
+namespace Spindle.Auto;
 
 /// <summary>Defaults that come from measurement (docs/benchmarks.md, "Auto"), not from the slogan.</summary>
 internal static class AutoDefaults

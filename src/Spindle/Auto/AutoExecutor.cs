@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Spindle.Auto;
+using Spindle.Internal;
 using Spindle.Processes;
 using Spindle.Threads;
 

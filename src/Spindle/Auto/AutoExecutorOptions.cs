@@ -1,3 +1,5 @@
+using Spindle.Auto;
+using Spindle.Internal;
 namespace Spindle;
 
 /// <summary>Settings for <see cref="Executor.Auto"/>; validated once, when the executor is created.</summary>

@@ -28,6 +28,41 @@ public static class SpindleTelemetry
         s_meter.CreateObservableCounter("spindle.tasks.cancelled", () => Measure(static p => p.Cancelled), "{task}", "Tasks that were cancelled.");
     }
 
+    /// <summary>
+    /// Records the run of a task inside a worker process as a span of the caller's trace: made in this process, where
+    /// listeners are, from the run time the worker measured, ending as its reply arrived.
+    /// </summary>
+    internal static void RecordWorkerRun(string? traceParent, string function, int workerId, int pid, long elapsedTicks, int items, bool failed)
+    {
+        if (traceParent is null || !ActivitySource.HasListeners() || !ActivityContext.TryParse(traceParent, null, out var parent))
+        {
+            return;
+        }
+
+        var end = DateTimeOffset.UtcNow;
+        using var activity = ActivitySource.StartActivity("spindle.worker.run", ActivityKind.Internal, parent, startTime: end - TimeSpan.FromTicks(elapsedTicks));
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("spindle.function", function);
+        activity.SetTag("spindle.worker.id", workerId);
+        activity.SetTag("spindle.worker.pid", pid);
+        activity.SetTag("spindle.run_time_ms", TimeSpan.FromTicks(elapsedTicks).TotalMilliseconds);
+        if (items != 1)
+        {
+            activity.SetTag("spindle.items", items);
+        }
+
+        if (failed)
+        {
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+
+        activity.SetEndTime(end.UtcDateTime);
+    }
+
     internal static void Register(Executor executor)
     {
         lock (s_executors)

@@ -1,4 +1,4 @@
-namespace Spindle;
+namespace Spindle.Internal;
 
 /// <summary>Collects every problem found in a set of options so that they are reported together.</summary>
 internal sealed class ProblemList

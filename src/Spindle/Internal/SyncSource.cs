@@ -1,4 +1,4 @@
-namespace Spindle;
+namespace Spindle.Internal;
 
 /// <summary>
 /// A synchronous source seen as an async one, pulled lazily one item per MoveNextAsync (so Map's in-flight bound

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 
-namespace Spindle;
+namespace Spindle.Internal;
 
 /// <summary>
 /// One piece of work in every shape the public overloads accept, normalised to a sync or an async delegate

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using System.Text;
 
 namespace Spindle.Jobs;
@@ -22,6 +23,7 @@ namespace Spindle.Jobs;
 /// thread-pool thread and no per-job allocation of tasks or timers beyond the job's own. Slot threads start only as
 /// inputs arrive, so three inputs never start 256 threads.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public static class JobRunner
 {
     /// <summary>

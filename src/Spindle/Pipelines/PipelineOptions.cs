@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Pipelines;
 
 /// <summary>Settings for a whole pipeline; validated once, by <see cref="Pipeline.From{T}(IEnumerable{T}, PipelineOptions?)"/>.</summary>

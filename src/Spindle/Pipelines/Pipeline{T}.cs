@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Spindle.Internal;
 
 namespace Spindle.Pipelines;
 

@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Pipelines;
 
 /// <summary>A stage from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>, holding the caller's work as Submit will receive it.</summary>

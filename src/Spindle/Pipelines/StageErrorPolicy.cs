@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Pipelines;
 
 /// <summary>What a stage does with an item whose work failed: fail fast, skip and record it, or retry it first.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Spindle.Internal;
 using Spindle.Threads;
 
 namespace Spindle.Pipelines;

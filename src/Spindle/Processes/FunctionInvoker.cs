@@ -1,4 +1,5 @@
 using System.Reflection;
+using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
 
@@ -10,15 +11,19 @@ internal abstract class FunctionInvoker
 {
     public abstract byte[] Invoke(ReadOnlyMemory<byte> argument, CancellationToken token);
 
-    /// <summary>Runs a batch; on the first exception returns the results before it and the error.</summary>
-    public abstract (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, CancellationToken token);
+    /// <summary>
+    /// Runs a batch; on the first exception returns the results before it and the error. When
+    /// <paramref name="stopEarly"/> says so after an item, the batch stops there and returns fewer results than items.
+    /// </summary>
+    public abstract (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, Func<bool>? stopEarly, CancellationToken token);
 
     /// <summary>
     /// Finds a method by assembly and metadata token, with the object to call it on: none for a static method, the
     /// compiler's stateless singleton for a lambda that captures nothing.
     /// </summary>
-    public static (MethodInfo Method, object? Target) ResolveMethod(string assemblyName, string assemblyPath, int methodToken)
+    public static (MethodInfo Method, object? Target) ResolveMethod(MethodRef reference)
     {
+        var (assemblyName, assemblyPath, methodToken) = reference;
         Assembly assembly;
         try
         {
@@ -42,9 +47,9 @@ internal abstract class FunctionInvoker
     }
 
     /// <summary>Resolves a method from its assembly and metadata token and wraps it in a typed invoker.</summary>
-    public static FunctionInvoker Resolve(string assemblyName, string assemblyPath, int methodToken)
+    public static FunctionInvoker Resolve(MethodRef reference)
     {
-        var (method, target) = ResolveMethod(assemblyName, assemblyPath, methodToken);
+        var (method, target) = ResolveMethod(reference);
         var parameters = method.GetParameters();
         var argType = parameters.Length is 1 or 2 ? parameters[0].ParameterType : throw new InvalidOperationException($"'{method.Name}' must take one argument (and optionally a CancellationToken).");
         var takesToken = parameters.Length == 2 && parameters[1].ParameterType == typeof(CancellationToken);
@@ -83,7 +88,7 @@ internal sealed class FunctionInvoker<TArg, TResult> : FunctionInvoker
         return PayloadSerializer.Serialize(_run(arg, token));
     }
 
-    public override (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, CancellationToken token)
+    public override (byte[] Results, Exception? Error) InvokeBatch(ReadOnlyMemory<byte> arguments, Func<bool>? stopEarly, CancellationToken token)
     {
         var args = PayloadSerializer.Deserialize<TArg[]>(arguments);
         var results = new TResult[args.Length];
@@ -98,6 +103,12 @@ internal sealed class FunctionInvoker<TArg, TResult> : FunctionInvoker
 #pragma warning restore CA1031
             {
                 return (PayloadSerializer.Serialize(results.AsSpan(0, i).ToArray()), e);
+            }
+
+            if (stopEarly is not null && i < args.Length - 1 && stopEarly())
+            {
+                // The parent sends the items after this one to another worker.
+                return (PayloadSerializer.Serialize(results.AsSpan(0, i + 1).ToArray()), null);
             }
         }
 

@@ -14,6 +14,9 @@ internal sealed record FunctionRef(int Id, string AssemblyName, string AssemblyP
     private static int s_nextId;
 
     /// <summary>Returns the reference for a delegate, or throws an ArgumentException that says what to change.</summary>
+    /// <summary>The method as the protocol names it.</summary>
+    public Protocol.MethodRef Method => new(AssemblyName, AssemblyPath, MethodToken);
+
     public static FunctionRef For(Delegate work, string member = "Submit")
     {
         var method = work.Method;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Spindle.Processes;
 
@@ -17,6 +18,18 @@ internal static partial class Native
     [LibraryImport("libc")]
     private static partial int getppid();
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int connect(int fd, byte[] address, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
+
     /// <summary>Makes the calling process the leader of a new process group, so its children can be killed with it.</summary>
     public static bool BecomeGroupLeader() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? setpgid(0, 0) == 0 : false;
 
@@ -27,6 +40,47 @@ internal static partial class Native
     public static bool Kill(int pid, int signal) => pid > 0 && kill(pid, signal) == 0;
 
     public static int ParentPid() => getppid();
+
+    /// <summary>
+    /// Connects a Unix stream socket to <paramref name="path"/> (Linux) and returns two descriptors of it, one to read
+    /// and one to write, so that a reader thread and a writer thread each own a plain stream; throws IOException.
+    /// </summary>
+    public static (SafeFileHandle Read, SafeFileHandle Write) ConnectUnixSocket(string path)
+    {
+        const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, F_DUPFD_CLOEXEC = 1030;
+        var encoded = System.Text.Encoding.UTF8.GetBytes(path);
+        if (encoded.Length > 107)
+        {
+            throw new IOException($"The socket path '{path}' is longer than a Unix socket address holds (107 bytes).");
+        }
+
+        // struct sockaddr_un on Linux: a 16-bit family, then the path, NUL-terminated.
+        var address = new byte[2 + encoded.Length + 1];
+        BitConverter.TryWriteBytes(address.AsSpan(0, 2), (ushort)AF_UNIX);
+        encoded.CopyTo(address, 2);
+        var fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"A Unix socket could not be created (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        if (connect(fd, address, address.Length) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            _ = close(fd);
+            throw new IOException($"The Unix socket at '{path}' refused the connection (errno {errno}).");
+        }
+
+        var second = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (second < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            _ = close(fd);
+            throw new IOException($"A Unix socket's descriptor could not be duplicated (errno {errno}).");
+        }
+
+        return (new SafeFileHandle(fd, ownsHandle: true), new SafeFileHandle(second, ownsHandle: true));
+    }
 
     /// <summary>Reads a process's resident set size from /proc; 0 where /proc is absent or the process is gone.</summary>
     public static long ResidentBytes(int pid)

@@ -41,11 +41,22 @@ internal static class PayloadSerializer
         catch (Exception e) when (e is MessagePackSerializationException or InvalidOperationException or NotSupportedException or TypeInitializationException)
         {
             throw new ArgumentException(
-                $"The {what} of type '{TypeName(typeof(T))}' cannot be serialized for a worker process ({e.InnerException?.Message ?? e.Message}); pass plain data such as records, arrays, lists and dictionaries with public members.",
+                $"The {what} of type '{TypeName(typeof(T))}' cannot be serialized for a worker process: {Innermost(e).Message.TrimEnd('.')}. " +
+                "Pass plain data (records, classes or structs of such data, arrays, lists, dictionaries), or run the work on threads.",
                 e);
         }
 
         return bytes;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is { } inner)
+        {
+            e = inner;
+        }
+
+        return e;
     }
 
     public static string TypeName(Type type) => type.IsGenericType
@@ -54,7 +65,8 @@ internal static class PayloadSerializer
 }
 
 /// <summary>
-/// MessagePack's contractless resolver, reached only for types its built-in formatters do not cover. Its first
+/// MessagePack's contractless resolver (or, for a type not visible outside its assembly, the variant that may use
+/// non-public members), reached only for types its built-in formatters do not cover. Its first
 /// resolver is the built-in one, so every type gets the same formatter (and wire format) as through the contractless
 /// resolver itself; but that resolver's initialisation (its dynamic code generation, which loads Reflection.Emit,
 /// LINQ expressions and regular expressions) happens only once a task carries a user type, so a worker that only
@@ -70,9 +82,34 @@ internal sealed class BuiltinFirstResolver : IFormatterResolver
 
     public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter;
 
+    /// <summary>
+    /// The built-in resolver's own formatters for the types most tasks carry, reached without that resolver, whose
+    /// first use creates all of its seventy-odd formatters and loads System.Private.Uri and System.Runtime.Numerics:
+    /// about half of what a fresh worker compiles before its first result.
+    /// </summary>
+    private static object? Common(Type type) =>
+        type == typeof(int) ? Int32Formatter.Instance
+        : type == typeof(long) ? Int64Formatter.Instance
+        : type == typeof(double) ? DoubleFormatter.Instance
+        : type == typeof(float) ? SingleFormatter.Instance
+        : type == typeof(bool) ? BooleanFormatter.Instance
+        : type == typeof(string) ? NullableStringFormatter.Instance
+        : type == typeof(byte[]) ? ByteArrayFormatter.Instance
+        : type == typeof(int[]) ? Int32ArrayFormatter.Instance
+        : type == typeof(long[]) ? Int64ArrayFormatter.Instance
+        : type == typeof(double[]) ? DoubleArrayFormatter.Instance
+        : type == typeof(string[]) ? NullableStringArrayFormatter.Instance
+        : null;
+
     private static class Cache<T>
     {
-        public static readonly IMessagePackFormatter<T>? Formatter = Sharing.SharingResolver.Instance.GetFormatter<T>()
-            ?? BuiltinResolver.Instance.GetFormatter<T>() ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
+        // Shared arrays, queues and locks first: they cross as handles wherever they appear. A type not visible
+        // outside its assembly (a record declared the ordinary way is internal) cannot be reached from the
+        // contractless resolver's generated assembly; its AllowPrivate twin generates code that can.
+        public static readonly IMessagePackFormatter<T>? Formatter =
+            Sharing.SharingResolver.Instance.GetFormatter<T>()
+            ?? (IMessagePackFormatter<T>?)Common(typeof(T))
+            ?? BuiltinResolver.Instance.GetFormatter<T>()
+            ?? (typeof(T).IsVisible ? ContractlessStandardResolver.Instance.GetFormatter<T>() : ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>());
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Spindle.Diagnostics;
+using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
@@ -24,8 +26,6 @@ namespace Spindle.Processes;
 /// </remarks>
 internal sealed partial class ProcessExecutor : Executor
 {
-    private static readonly List<ProcessExecutor> s_live = [];
-
     private readonly object _gate = new();
     private readonly ProcessExecutorOptions _options;
     private readonly LinkedList<ProcessTask> _pending = new();
@@ -37,6 +37,7 @@ internal sealed partial class ProcessExecutor : Executor
     private readonly string _tokenHex;
     private readonly Timer? _monitor;
     private readonly DirectoryJanitor? _janitor;
+    private readonly EventHandler _onProcessExit;
     private int _nextWorkerId;
     private long _nextTaskId;
     private int _startFailures;
@@ -44,14 +45,6 @@ internal sealed partial class ProcessExecutor : Executor
     private long _retriedTasks;
     private long _retriedItems;
     private bool _stopping;
-
-    static ProcessExecutor()
-    {
-        // Workers die with their parent anyway (end of stream on their socket); this also removes socket
-        // directories and kills task grandchildren promptly on an orderly exit or Ctrl-C.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAllLive();
-        Console.CancelKeyPress += (_, _) => KillAllLive();
-    }
 
     public ProcessExecutor(ProcessExecutorOptions options)
         : base(Validated(options).Name)
@@ -76,10 +69,11 @@ internal sealed partial class ProcessExecutor : Executor
         _listener.Listen(128);
         _ = AcceptLoopAsync();
 
-        lock (s_live)
-        {
-            s_live.Add(this);
-        }
+        // Workers die with their parent anyway (end of stream on their socket, then they kill their own group and
+        // remove the socket directory); this does it at once on an orderly exit. Registered by each executor for its
+        // own life, never from a static constructor: Ctrl-C belongs to the app (a host drains on it, then stops us).
+        _onProcessExit = (_, _) => KillAll();
+        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
 
         if (options.MemoryLimitBytes is not null || options.IdleTimeout is not null)
         {
@@ -207,23 +201,7 @@ internal sealed partial class ProcessExecutor : Executor
 
     private static void SendCancelLocked(ProcessTask task)
     {
-        var sink = task.Worker?.Sink;
-        if (sink is null)
-        {
-            return;
-        }
-
-        var buffer = sink.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(FrameType.Cancel);
-            buffer.WriteInt64(task.Id);
-            buffer.EndFrame();
-        }
-        finally
-        {
-            sink.EndAppend();
-        }
+        task.Worker?.Sink?.Send(new CancelMessage(task.Id));
     }
 
     private void DispatchLocked()
@@ -259,25 +237,16 @@ internal sealed partial class ProcessExecutor : Executor
         task.State = ProcessTaskState.Sent;
         task.Worker = worker;
         worker.InFlight.Enqueue(task);
+        // Both frames under one append, so that no other frame comes between a definition and its first run.
         var buffer = worker.Sink!.BeginAppend();
         try
         {
             if (worker.Defined.Add(task.Function.Id))
             {
-                buffer.BeginFrame(FrameType.Define);
-                buffer.WriteInt32(task.Function.Id);
-                buffer.WriteString(task.Function.AssemblyName);
-                buffer.WriteString(task.Function.AssemblyPath);
-                buffer.WriteInt32(task.Function.MethodToken);
-                buffer.EndFrame();
+                new DefineMessage(task.Function.Id, task.Function.Method).WriteTo(buffer);
             }
 
-            buffer.BeginFrame(FrameType.Run);
-            buffer.WriteInt64(task.Id);
-            buffer.WriteInt32(task.Function.Id);
-            buffer.WriteByte(task.IsBatch ? (byte)1 : (byte)0);
-            buffer.WriteBytes(task.Payload);
-            buffer.EndFrame();
+            new RunMessage(task.Id, task.Function.Id, task.IsBatch, task.TraceParent, task.Payload).WriteTo(buffer);
         }
         finally
         {
@@ -399,25 +368,18 @@ internal sealed partial class ProcessExecutor : Executor
     {
         // The whole frame is checked before its task leaves the worker's FIFO: a frame found bad after that would
         // leave the task in neither the FIFO nor a finished state, and its caller waiting forever.
-        if (type is not (FrameType.Result or FrameType.Error or FrameType.Cancelled))
+        if (!ReplyMessage.IsReply(type))
         {
             throw new InvalidDataException($"Worker {worker.Id} sent a frame of unexpected type {(int)type}.");
         }
 
-        var fields = new FieldReader(body);
-        var taskId = fields.ReadInt64();
-        var rss = fields.ReadInt64();
-        var elapsed = fields.ReadInt64();
-        ReadOnlyMemory<byte> partial = default;
-        RemoteError? remoteError = null;
-        if (type == FrameType.Error)
-        {
-            partial = fields.ReadBytes(fields.ReadInt32());
-            remoteError = RemoteError.FromBytes(fields.Rest);
-        }
+        var reply = ReplyMessage.Read(type, body);
+        var (taskId, rss, elapsed) = (reply.TaskId, reply.ResidentBytes, reply.ElapsedTicks);
+        var remoteError = type == FrameType.Error ? RemoteError.FromBytes(reply.Error) : null;
 
         ProcessTask task;
         bool wasRunning;
+        bool stoppedShort;
         lock (_gate)
         {
             if (!worker.InFlight.TryPeek(out var head) || head.Id != taskId)
@@ -425,6 +387,15 @@ internal sealed partial class ProcessExecutor : Executor
                 throw new InvalidDataException($"Worker {worker.Id} answered task {taskId}, which is not the task it is running.");
             }
 
+            // A batch answered with fewer results than items was stopped short by its worker (it grew past its memory
+            // limit between two items); the rest of the batch runs again, first in line, while the worker is recycled.
+            var done = type == FrameType.Result && head.IsBatch ? BatchPayload.Count(reply.Results) : -1;
+            if (done == 0 && head.Items > 0)
+            {
+                throw new InvalidDataException($"Worker {worker.Id} answered a batch of {head.Items} items with no results.");
+            }
+
+            stoppedShort = done > 0 && done < head.Items;
             task = worker.InFlight.Dequeue();
             wasRunning = task.State == ProcessTaskState.Running;
             worker.TasksDone++;
@@ -450,18 +421,43 @@ internal sealed partial class ProcessExecutor : Executor
                 RetireLocked(worker);
             }
 
+            if (stoppedShort && !task.IsFinished && !task.CallerToken.IsCancellationRequested)
+            {
+                // Under the gate, so no dispatch sees the batch half cut; this happens once per recycled worker.
+                var rest = task.Items - done;
+                task.StopShort(reply.Results, done, elapsed);
+                Tracker.Finished(wasRunning, TaskOutcome.Completed, done);
+                if (wasRunning)
+                {
+                    Tracker.Requeued(rest);
+                }
+
+                Requeue(task);
+            }
+            else
+            {
+                stoppedShort = false;
+            }
+
             EnsureWorkersLocked();
             DispatchLocked();
         }
+
+        if (stoppedShort)
+        {
+            return;
+        }
+
+        SpindleTelemetry.RecordWorkerRun(task.TraceParent, task.Function.DisplayName, worker.Id, worker.Pid, elapsed, task.Items, type == FrameType.Error);
 
         // Completing (deserializing the result) happens outside the gate; the body stays valid until the next read.
         switch (type)
         {
             case FrameType.Result:
-                task.Complete(fields.Rest, elapsed, wasRunning);
+                task.Complete(reply.Results, elapsed, wasRunning);
                 break;
             case FrameType.Error:
-                task.CompleteWithError(partial, remoteError!, wasRunning);
+                task.CompleteWithError(reply.Results, remoteError!, wasRunning);
                 break;
             default:
                 task.Cancel(wasRunning, task.CallerToken.IsCancellationRequested ? task.CallerToken : new CancellationToken(true));
@@ -475,16 +471,7 @@ internal sealed partial class ProcessExecutor : Executor
         worker.Retiring = true;
         if (worker.InFlight.Count == 0 && worker.Sink is { } sink && worker.State == WorkerState.Ready)
         {
-            var buffer = sink.BeginAppend();
-            try
-            {
-                buffer.BeginFrame(FrameType.Stop);
-                buffer.EndFrame();
-            }
-            finally
-            {
-                sink.EndAppend();
-            }
+            sink.Send(default(StopMessage));
         }
     }
 
@@ -613,7 +600,7 @@ internal sealed partial class ProcessExecutor : Executor
             if (_startFailures >= 3 && !_workers.Any(static w => w.State == WorkerState.Ready))
             {
                 // Three starts in a row failed and no worker is alive: waiting would hang every caller.
-                error = StartError(worker, exitCode, signal, cause);
+                error = StartError(worker, exitCode, signal, cause ?? worker.StartFailure);
                 doomed.AddRange(_pending);
                 _pending.Clear();
             }
@@ -637,10 +624,13 @@ internal sealed partial class ProcessExecutor : Executor
         var command = worker.Process?.StartInfo is { } si ? $"{si.FileName} {string.Join(' ', si.ArgumentList)}" : "(not started)";
         var how = cause is not null ? cause.Message : signal is { } s ? $"it was killed by signal {s}" : exitCode is { } c ? $"it exited with code {c}" : $"it did not connect within {_options.StartTimeout.TotalSeconds:0} s";
         var tail = worker.StderrTail();
+        var wrongApp = cause is WorkerStartException;
         return new WorkerStartException(
-            $"Worker processes could not start: this app was re-executed as '{command}' and {how} before connecting back. " +
-            "Add 'Spindle.Worker.RunIfWorker();' as the first line of Main (needed where startup hooks are disabled, such as trimmed or Native AOT apps), " +
-            "or set ProcessExecutorOptions.Command to a program that reaches it." +
+            $"Worker processes could not start: this app was re-executed as '{command}' and {how}{(wrongApp ? "" : " before connecting back")}. " +
+            (wrongApp
+                ? "Start the app by a command line that names it from any directory (an absolute path), or set ProcessExecutorOptions.Command to a command that starts this app."
+                : "Add 'Spindle.Worker.RunIfWorker();' as the first line of Main (needed where startup hooks are disabled, such as trimmed or Native AOT apps), " +
+                  "or set ProcessExecutorOptions.Command to a program that reaches it.") +
             (tail.Length == 0 ? "" : $" Its last stderr lines:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", tail)}"),
             cause);
     }
@@ -732,10 +722,7 @@ internal sealed partial class ProcessExecutor : Executor
                 throw new InvalidDataException("The first frame was not a hello.");
             }
 
-            var fields = new FieldReader(body);
-            var token = fields.ReadBytes(32);
-            var workerId = fields.ReadInt32();
-            var pid = fields.ReadInt32();
+            var (token, workerId, pid, app) = HelloMessage.Read(body);
             if (!CryptographicOperations.FixedTimeEquals(token.Span, _token))
             {
                 throw new InvalidDataException("The token was wrong.");
@@ -750,6 +737,18 @@ internal sealed partial class ProcessExecutor : Executor
             if (worker is null)
             {
                 throw new InvalidDataException($"No worker {workerId} with pid {pid} is waiting to connect.");
+            }
+
+            if (_options.Command is null && app is not null && app != WorkerLaunch.AppName)
+            {
+                // Spindle's startup hook ran, but in another program (the .NET SDK, when 'dotnet out/App.dll' is
+                // re-executed from another directory): its tasks could not be this app's.
+                // Recorded before the kill, whose exit event would otherwise report a plain signal first.
+                worker.StartFailure = new WorkerStartException(
+                    $"it started '{(app.Length == 0 ? "an unnamed program" : app)}' instead of this app ('{WorkerLaunch.AppName}')");
+                stream.Dispose();
+                OnStartFailed(worker, worker.StartFailure);
+                return;
             }
 
             connection.ReceiveTimeout = 0;
@@ -784,29 +783,8 @@ internal sealed partial class ProcessExecutor : Executor
 
     private void SendWelcome(WorkerHandle worker)
     {
-        var buffer = worker.Sink!.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(FrameType.Welcome);
-            if (_options.Initializer is { } init)
-            {
-                var function = FunctionRef.For(init, "the Initializer option");
-                buffer.WriteByte(1);
-                buffer.WriteString(function.AssemblyName);
-                buffer.WriteString(function.AssemblyPath);
-                buffer.WriteInt32(function.MethodToken);
-            }
-            else
-            {
-                buffer.WriteByte(0);
-            }
-
-            buffer.EndFrame();
-        }
-        finally
-        {
-            worker.Sink.EndAppend();
-        }
+        var initializer = _options.Initializer is { } init ? FunctionRef.For(init, "the Initializer option").Method : (MethodRef?)null;
+        worker.Sink!.Send(new WelcomeMessage(initializer));
     }
 
     /// <summary>Checks memory limits and idle workers, a few times a second.</summary>
@@ -847,11 +825,20 @@ internal sealed partial class ProcessExecutor : Executor
         }
     }
 
-    internal void ForwardOutput(WorkerOutputLine line)
+    /// <summary>
+    /// Hands a worker's output line to the Output option, or echoes it to this process's console. A dying worker's
+    /// crash report (tens of lines for a stack overflow) is not echoed: its last lines are in the task's exception.
+    /// </summary>
+    internal void ForwardOutput(WorkerOutputLine line, bool crashReport)
     {
         if (_options.Output is { } output)
         {
             output(line);
+            return;
+        }
+
+        if (crashReport)
+        {
             return;
         }
 
@@ -951,11 +938,7 @@ internal sealed partial class ProcessExecutor : Executor
     /// <summary>Closes the listener and removes the socket directory.</summary>
     private void Release()
     {
-        lock (s_live)
-        {
-            s_live.Remove(this);
-        }
-
+        AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
         _listener.Dispose();
         try
         {
@@ -968,30 +951,22 @@ internal sealed partial class ProcessExecutor : Executor
         _janitor?.Dispose();
     }
 
-    private static void KillAllLive()
+    /// <summary>Kills every worker and its task children, and removes the socket directory, as this process exits.</summary>
+    private void KillAll()
     {
-        ProcessExecutor[] live;
-        lock (s_live)
+        WorkerHandle[] workers;
+        lock (_gate)
         {
-            live = [.. s_live];
+            _stopping = true;
+            workers = [.. _workers];
         }
 
-        foreach (var executor in live)
+        foreach (var worker in workers)
         {
-            WorkerHandle[] workers;
-            lock (executor._gate)
-            {
-                executor._stopping = true;
-                workers = [.. executor._workers];
-            }
-
-            foreach (var worker in workers)
-            {
-                worker.KillGroup();
-            }
-
-            executor.Release();
+            worker.KillGroup();
         }
+
+        Release();
     }
 
     private static ProcessExecutorOptions Validated(ProcessExecutorOptions options)

@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle;
 
 /// <summary>Settings for <see cref="Executor.Processes"/>; validated once, when the executor is created.</summary>
@@ -38,6 +39,12 @@ public sealed record ProcessExecutorOptions
 
     /// <summary>Where worker stdout and stderr lines go; null writes them to this process's stdout and stderr, prefixed with the worker's id.</summary>
     public Action<WorkerOutputLine>? Output { get; init; }
+
+    /// <summary>
+    /// Whether a debugger, dotnet-trace or dotnet-counters may attach to workers. Off by default: the runtime's
+    /// diagnostic channels leave files in the temp directory behind every worker that is killed.
+    /// </summary>
+    public bool WorkerDiagnostics { get; init; }
 
     /// <summary>The command that starts a worker; null re-executes this app (the normal case).</summary>
     public WorkerCommand? Command { get; init; }

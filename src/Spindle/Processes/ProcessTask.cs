@@ -27,17 +27,22 @@ internal abstract class ProcessTask(ProcessExecutor owner, FunctionRef function,
 
     public FunctionRef Function { get; } = function;
 
-    public byte[] Payload { get; } = payload;
+    /// <summary>The serialized argument; for a batch stopped short, the items still to run.</summary>
+    public byte[] Payload { get; private set; } = payload;
 
     public bool IsBatch { get; } = isBatch;
 
-    public int Items { get; } = items;
+    /// <summary>The items still to run: one, or a batch's (fewer once a worker has stopped it short).</summary>
+    public int Items { get; private set; } = items;
 
     public TimeSpan? Timeout { get; } = options.Timeout;
 
     public int RetriesLeft { get; set; } = options.Retries;
 
     public CancellationToken CallerToken { get; } = callerToken;
+
+    /// <summary>The caller's trace (W3C traceparent) when it submitted, carried into the worker.</summary>
+    public string? TraceParent { get; } = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
 
     public CancellationTokenRegistration Registration { get; set; }
 
@@ -62,6 +67,17 @@ internal abstract class ProcessTask(ProcessExecutor owner, FunctionRef function,
 
     /// <summary>Completes the task with the work's own exception (and, for a batch, the results before it).</summary>
     public abstract void CompleteWithError(ReadOnlyMemory<byte> partialResults, RemoteError error, bool wasRunning);
+
+    /// <summary>
+    /// Keeps the results of the first <paramref name="done"/> items of a batch that its worker stopped short (it
+    /// grew past its memory limit), and leaves the rest of the batch to run again, on another worker.
+    /// </summary>
+    public void StopShort(ReadOnlyMemory<byte> results, int done, long elapsedTicks)
+    {
+        KeepResults(results.ToArray(), elapsedTicks);
+        Payload = BatchPayload.SkipItems(Payload, done);
+        Items -= done;
+    }
 
     public void Fail(Exception error, bool wasRunning)
     {
@@ -91,6 +107,9 @@ internal abstract class ProcessTask(ProcessExecutor owner, FunctionRef function,
         Owner.OnTaskEnded();
         return true;
     }
+
+    protected virtual void KeepResults(byte[] results, long elapsedTicks) =>
+        throw new InvalidOperationException("Only a batch of Map items can be stopped short.");
 
     protected abstract void SetException(Exception error);
 
@@ -141,6 +160,10 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
 {
     private readonly TaskCompletionSource<BatchOutcome<TResult>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // The results of the parts that workers stopped short, in order; read when the last part completes.
+    private List<byte[]>? _kept;
+    private long _keptTicks;
+
     public Task<BatchOutcome<TResult>> Task => _completion.Task;
 
     public override void Complete(ReadOnlyMemory<byte> payload, long elapsedTicks, bool wasRunning)
@@ -148,7 +171,7 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
         TResult[] results;
         try
         {
-            results = PayloadSerializer.Deserialize<TResult[]>(payload);
+            results = WithKept(PayloadSerializer.Deserialize<TResult[]>(payload));
         }
         catch (MessagePack.MessagePackSerializationException e)
         {
@@ -158,7 +181,7 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
 
         if (TryFinish(wasRunning, TaskOutcome.Completed))
         {
-            _completion.TrySetResult(new BatchOutcome<TResult>(results, null, TimeSpan.FromTicks(elapsedTicks)));
+            _completion.TrySetResult(new BatchOutcome<TResult>(results, null, TimeSpan.FromTicks(_keptTicks + elapsedTicks)));
         }
     }
 
@@ -167,7 +190,7 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
         TResult[] results;
         try
         {
-            results = partialResults.Length == 0 ? [] : PayloadSerializer.Deserialize<TResult[]>(partialResults);
+            results = WithKept(partialResults.Length == 0 ? [] : PayloadSerializer.Deserialize<TResult[]>(partialResults));
         }
         catch (MessagePack.MessagePackSerializationException e)
         {
@@ -179,6 +202,29 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
         {
             _completion.TrySetResult(new BatchOutcome<TResult>(results, new RemoteTaskException(error), TimeSpan.Zero));
         }
+    }
+
+    protected override void KeepResults(byte[] results, long elapsedTicks)
+    {
+        (_kept ??= []).Add(results);
+        _keptTicks += elapsedTicks;
+    }
+
+    private TResult[] WithKept(TResult[] last)
+    {
+        if (_kept is null)
+        {
+            return last;
+        }
+
+        var all = new List<TResult>(last.Length);
+        foreach (var part in _kept)
+        {
+            all.AddRange(PayloadSerializer.Deserialize<TResult[]>(part));
+        }
+
+        all.AddRange(last);
+        return [.. all];
     }
 
     protected override void SetException(Exception error) => _completion.TrySetException(error);

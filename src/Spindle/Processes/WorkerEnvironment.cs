@@ -7,6 +7,7 @@ internal static class WorkerEnvironment
     public const string WorkerId = "SPINDLE_WORKER_ID";
     public const string ParentPid = "SPINDLE_PARENT_PID";
     public const string MaxFrameBytes = "SPINDLE_MAX_FRAME_BYTES";
+    public const string MemoryLimit = "SPINDLE_MEMORY_LIMIT";
     public const string HooksBefore = "SPINDLE_STARTUP_HOOKS_BEFORE";
     public const string StartupHooks = "DOTNET_STARTUP_HOOKS";
 
@@ -17,7 +18,7 @@ internal static class WorkerEnvironment
     {
         var before = Environment.GetEnvironmentVariable(HooksBefore);
         Environment.SetEnvironmentVariable(StartupHooks, string.IsNullOrEmpty(before) ? null : before);
-        foreach (var name in new[] { Socket, WorkerId, ParentPid, MaxFrameBytes, HooksBefore })
+        foreach (var name in new[] { Socket, WorkerId, ParentPid, MaxFrameBytes, MemoryLimit, HooksBefore })
         {
             Environment.SetEnvironmentVariable(name, null);
         }

@@ -21,11 +21,16 @@ internal sealed class WorkerHandle
 #pragma warning restore CA1001
 {
     private const int StderrLinesKept = 20;
+
+    // How the runtime starts the report it writes to stderr as it ends a process (stack overflow, an unhandled
+    // exception outside a task, Environment.FailFast, a fatal internal error).
+    private static readonly string[] s_crashReportStarts = ["Stack overflow.", "Unhandled exception.", "Process terminated.", "Fatal error."];
     private readonly Queue<string> _stderrTail = new();
     private readonly ProcessExecutor _owner;
     private double _serviceTicksAverage;
     private readonly CancellationTokenSource _connected = new();
     private NetworkStream? _stream;
+    private string? _crashReportStart;
 
     public WorkerHandle(ProcessExecutor owner, int id)
     {
@@ -48,6 +53,9 @@ internal sealed class WorkerHandle
 
     /// <summary>Why the parent killed it, if it did; decides how its running task ends.</summary>
     public KillReason? KillReason { get; set; }
+
+    /// <summary>Why the worker was refused at its handshake, if it was; its start failure names this reason.</summary>
+    public Exception? StartFailure { get; set; }
 
     /// <summary>Tasks sent and not yet answered, oldest first; the oldest is the one running.</summary>
     public Queue<ProcessTask> InFlight { get; } = new();
@@ -122,11 +130,12 @@ internal sealed class WorkerHandle
         _connected.Cancel();
     }
 
+    /// <summary>The last stderr lines, led by the first line of the runtime's crash report if it scrolled out.</summary>
     public string[] StderrTail()
     {
         lock (_stderrTail)
         {
-            return [.. _stderrTail];
+            return _crashReportStart is { } start && !_stderrTail.Contains(start) ? [start, "...", .. _stderrTail] : [.. _stderrTail];
         }
     }
 
@@ -190,6 +199,7 @@ internal sealed class WorkerHandle
             return;
         }
 
+        var crashReport = false;
         if (isError)
         {
             lock (_stderrTail)
@@ -200,10 +210,16 @@ internal sealed class WorkerHandle
                 }
 
                 _stderrTail.Enqueue(line);
+                if (_crashReportStart is null && Array.Exists(s_crashReportStarts, s => line.StartsWith(s, StringComparison.Ordinal)))
+                {
+                    _crashReportStart = line;
+                }
+
+                crashReport = _crashReportStart is not null;
             }
         }
 
-        _owner.ForwardOutput(new WorkerOutputLine(Id, Pid, isError, line));
+        _owner.ForwardOutput(new WorkerOutputLine(Id, Pid, isError, line), crashReport);
     }
 }
 

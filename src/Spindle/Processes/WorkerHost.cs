@@ -17,10 +17,12 @@ internal sealed class WorkerHost
     private readonly Queue<RunRequest> _queue = new();
     private readonly HashSet<long> _cancelledBeforeStart = [];
     private readonly Dictionary<int, FunctionInvoker> _functions = [];
-    private readonly Dictionary<int, (string Name, string Path, int Token)> _definitions = [];
+    private readonly Dictionary<int, MethodRef> _definitions = [];
     private readonly string _socketPath;
     private readonly int _parentPid;
     private readonly int _maxFrameBytes;
+    private readonly long _memoryLimit;
+    private readonly Func<bool>? _overMemoryLimit;
     private long _runningId = -1;
     private CancellationTokenSource? _runningCts;
     private bool _stopping;
@@ -28,11 +30,13 @@ internal sealed class WorkerHost
     private long _rss;
     private long _rssSampledAt;
 
-    private WorkerHost(string socketPath, int parentPid, int maxFrameBytes)
+    private WorkerHost(string socketPath, int parentPid, int maxFrameBytes, long memoryLimit)
     {
         _socketPath = socketPath;
         _parentPid = parentPid;
         _maxFrameBytes = maxFrameBytes;
+        _memoryLimit = memoryLimit;
+        _overMemoryLimit = memoryLimit > 0 ? OverMemoryLimit : null;
     }
 
     /// <summary>Runs the worker until the parent says stop or goes away; returns the exit code.</summary>
@@ -42,6 +46,7 @@ internal sealed class WorkerHost
         var workerId = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.WorkerId) ?? "0", CultureInfo.InvariantCulture);
         var parentPid = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.ParentPid) ?? "0", CultureInfo.InvariantCulture);
         var maxFrame = int.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxFrameBytes) ?? "268435456", CultureInfo.InvariantCulture);
+        var memoryLimit = long.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit) ?? "0", CultureInfo.InvariantCulture);
         WorkerEnvironment.Scrub();
 
         // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
@@ -49,7 +54,7 @@ internal sealed class WorkerHost
         Native.BecomeGroupLeader();
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
-        var host = new WorkerHost(socketPath, parentPid, maxFrame);
+        var host = new WorkerHost(socketPath, parentPid, maxFrame, memoryLimit);
         using var stdin = new StreamReader(Console.OpenStandardInput());
         if (stdin.ReadLine() is not { } line)
         {
@@ -62,30 +67,25 @@ internal sealed class WorkerHost
 
     private int Serve(int workerId, byte[] token)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Stream input, output;
         try
         {
-            socket.Connect(new UnixDomainSocketEndPoint(_socketPath));
+            (input, output) = Connect(_socketPath);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             // Refused or gone: most likely the parent died while this worker was booting.
-            socket.Dispose();
             return Abandon(e);
         }
 
-        using var stream = new NetworkStream(socket, ownsSocket: true);
-        _sink = new FrameSink(stream, "spindle worker writer", _ => DieWithParent());
+        using var reading = input;
+        using var writing = output;
+        _sink = new FrameSink(output, "spindle worker writer", _ => DieWithParent());
 
-        var hello = _sink.BeginAppend();
-        hello.BeginFrame(FrameType.Hello);
-        hello.WriteBytes(token);
-        hello.WriteInt32(workerId);
-        hello.WriteInt32(Environment.ProcessId);
-        hello.EndFrame();
-        _sink.EndAppend();
+        // Which app this is goes with the hello, so that a parent whose re-execution started something else can say so.
+        _sink.Send(new HelloMessage(token, workerId, Environment.ProcessId, Assembly.GetEntryAssembly()?.GetName().Name ?? ""));
 
-        var reader = new FrameReader(new BufferedStream(stream, 64 * 1024), _maxFrameBytes);
+        var reader = new FrameReader(new BufferedStream(input, 64 * 1024), _maxFrameBytes);
         FrameType type;
         ReadOnlyMemory<byte> body;
         try
@@ -108,15 +108,40 @@ internal sealed class WorkerHost
         return 0;
     }
 
+    /// <summary>The channel to the parent: a stream to read and one to write, over one Unix socket.</summary>
+    internal static (Stream Input, Stream Output) Connect(string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // Plain libc calls and file streams: System.Net.Sockets would cost a fresh worker about 10 ms of CPU and
+            // seven more assemblies before its first task (measured by the worker-startup harness).
+            var (read, write) = Native.ConnectUnixSocket(path);
+            return (new FileStream(read, FileAccess.Read, bufferSize: 0), new FileStream(write, FileAccess.Write, bufferSize: 0));
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        return (stream, stream);
+    }
+
     private static void RunInitializer(ReadOnlyMemory<byte> welcome)
     {
-        var fields = new FieldReader(welcome);
-        if (fields.ReadByte() == 0)
+        if (WelcomeMessage.Read(welcome).Initializer is not { } initializer)
         {
             return;
         }
 
-        var (method, target) = FunctionInvoker.ResolveMethod(fields.ReadString(), fields.ReadString(), fields.ReadInt32());
+        var (method, target) = FunctionInvoker.ResolveMethod(initializer);
         method.Invoke(target, null);
     }
 
@@ -126,20 +151,20 @@ internal sealed class WorkerHost
         {
             while (reader.TryRead(out var type, out var body))
             {
-                var fields = new FieldReader(body);
                 switch (type)
                 {
                     case FrameType.Define:
-                        var id = fields.ReadInt32();
-                        var definition = (fields.ReadString(), fields.ReadString(), fields.ReadInt32());
+                        var definition = DefineMessage.Read(body);
                         lock (_lock)
                         {
-                            _definitions[id] = definition;
+                            _definitions[definition.FunctionId] = definition.Method;
                         }
 
                         break;
                     case FrameType.Run:
-                        var request = new RunRequest(fields.ReadInt64(), fields.ReadInt32(), fields.ReadByte() == 1, fields.Rest.ToArray());
+                        // The body is reused by the next read: the run keeps its own copy of the payload.
+                        var run = RunMessage.Read(body);
+                        var request = new RunRequest(run.TaskId, run.FunctionId, run.IsBatch, run.TraceParent, run.Payload.ToArray());
                         lock (_lock)
                         {
                             _queue.Enqueue(request);
@@ -148,7 +173,7 @@ internal sealed class WorkerHost
 
                         break;
                     case FrameType.Cancel:
-                        var taskId = fields.ReadInt64();
+                        var taskId = CancelMessage.Read(body).TaskId;
                         lock (_lock)
                         {
                             if (_runningId == taskId)
@@ -213,7 +238,7 @@ internal sealed class WorkerHost
                 request = _queue.Dequeue();
                 if (_cancelledBeforeStart.Remove(request.TaskId))
                 {
-                    Reply(FrameType.Cancelled, request.TaskId, 0, default, default);
+                    _sink!.Send(ReplyMessage.Cancelled(request.TaskId, SampleRss(), 0));
                     continue;
                 }
 
@@ -235,17 +260,20 @@ internal sealed class WorkerHost
 
     private void Execute(RunRequest request, CancellationTokenSource cts)
     {
+        // The caller's trace goes on inside the worker: the work's own logs and spans see it as Activity.Current.
+        // Nobody listens in a worker (its Main never ran), so the span the caller sees is made by the parent.
+        using var trace = request.TraceParent is { } parent ? new Activity("spindle.worker.run").SetParentId(parent).Start() : null;
         var clock = Stopwatch.GetTimestamp();
         try
         {
             var invoker = Invoker(request.FunctionId);
             if (request.IsBatch)
             {
-                var (results, error) = invoker.InvokeBatch(request.Payload, cts.Token);
+                var (results, error) = invoker.InvokeBatch(request.Payload, _overMemoryLimit, cts.Token);
                 var elapsed = Stopwatch.GetElapsedTime(clock).Ticks;
                 if (error is null)
                 {
-                    Reply(FrameType.Result, request.TaskId, elapsed, results, default);
+                    _sink!.Send(ReplyMessage.Result(request.TaskId, SampleRss(), elapsed, results));
                 }
                 else
                 {
@@ -255,7 +283,7 @@ internal sealed class WorkerHost
             else
             {
                 var result = invoker.Invoke(request.Payload, cts.Token);
-                Reply(FrameType.Result, request.TaskId, Stopwatch.GetElapsedTime(clock).Ticks, result, default);
+                _sink!.Send(ReplyMessage.Result(request.TaskId, SampleRss(), Stopwatch.GetElapsedTime(clock).Ticks, result));
             }
         }
 #pragma warning disable CA1031 // The work's exception goes back to the parent, which hands it to the caller.
@@ -270,7 +298,7 @@ internal sealed class WorkerHost
     {
         if (error is OperationCanceledException && cts.IsCancellationRequested)
         {
-            Reply(FrameType.Cancelled, taskId, elapsed, default, default);
+            _sink!.Send(ReplyMessage.Cancelled(taskId, SampleRss(), elapsed));
             return;
         }
 
@@ -279,7 +307,7 @@ internal sealed class WorkerHost
             error = inner;
         }
 
-        Reply(FrameType.Error, taskId, elapsed, partialResults, RemoteError.From(error).ToBytes());
+        _sink!.Send(ReplyMessage.Failure(taskId, SampleRss(), elapsed, partialResults, RemoteError.From(error).ToBytes()));
     }
 
     private FunctionInvoker Invoker(int functionId)
@@ -289,7 +317,7 @@ internal sealed class WorkerHost
             return invoker;
         }
 
-        (string Name, string Path, int Token) definition;
+        MethodRef definition;
         lock (_lock)
         {
             if (!_definitions.TryGetValue(functionId, out definition))
@@ -298,34 +326,11 @@ internal sealed class WorkerHost
             }
         }
 
-        invoker = FunctionInvoker.Resolve(definition.Name, definition.Path, definition.Token);
+        invoker = FunctionInvoker.Resolve(definition);
         _functions[functionId] = invoker;
         return invoker;
     }
 
-    private void Reply(FrameType type, long taskId, long elapsedTicks, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> error)
-    {
-        var buffer = _sink!.BeginAppend();
-        try
-        {
-            buffer.BeginFrame(type);
-            buffer.WriteInt64(taskId);
-            buffer.WriteInt64(SampleRss());
-            buffer.WriteInt64(elapsedTicks);
-            if (type == FrameType.Error)
-            {
-                buffer.WriteInt32(payload.Length);
-            }
-
-            buffer.WriteBytes(payload);
-            buffer.WriteBytes(error);
-            buffer.EndFrame();
-        }
-        finally
-        {
-            _sink.EndAppend();
-        }
-    }
 
     /// <summary>The resident set size, read from /proc at most every 10 ms so that tiny tasks do not pay for it.</summary>
     private long SampleRss()
@@ -338,6 +343,24 @@ internal sealed class WorkerHost
         }
 
         return _rss;
+    }
+
+    /// <summary>
+    /// Whether this worker has grown past its memory limit, checked between the items of a batch: a batch of
+    /// thousands of leaking items would otherwise pass twice the limit (and be killed) before the check after it.
+    /// Read from /proc at most once per clock tick (a few ms), and fresh, so the reply tells the parent to recycle it.
+    /// </summary>
+    private bool OverMemoryLimit()
+    {
+        var now = Environment.TickCount64;
+        if (now == _rssSampledAt)
+        {
+            return false;
+        }
+
+        _rssSampledAt = now;
+        _rss = Native.ResidentBytes(Environment.ProcessId);
+        return _rss > _memoryLimit;
     }
 
     private void WatchParent()
@@ -393,5 +416,5 @@ internal sealed class WorkerHost
         Environment.Exit(70);
     }
 
-    private sealed record RunRequest(long TaskId, int FunctionId, bool IsBatch, byte[] Payload);
+    private sealed record RunRequest(long TaskId, int FunctionId, bool IsBatch, string? TraceParent, byte[] Payload);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 
 namespace Spindle.Processes;
@@ -8,6 +9,9 @@ namespace Spindle.Processes;
 internal static class WorkerLaunch
 {
     private static readonly Lazy<(string FileName, string[] Arguments)> s_self = new(ReadOwnCommandLine);
+
+    /// <summary>This app's name (its entry assembly's), which a worker re-executed from it must report back.</summary>
+    public static string AppName { get; } = Assembly.GetEntryAssembly()?.GetName().Name ?? "";
 
     public static ProcessStartInfo StartInfo(ProcessExecutorOptions options, int workerId, string socketPath)
     {
@@ -37,10 +41,23 @@ internal static class WorkerLaunch
         info.Environment[WorkerEnvironment.ParentPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.MaxFrameBytes] = options.MaxFrameBytes.ToString(CultureInfo.InvariantCulture);
         info.Environment[Sharing.SharedRoot.Variable] = Sharing.SharedRoot.PathForWorkers();
+        if (options.MemoryLimitBytes is { } limit)
+        {
+            // The worker checks its own size between the items of a batch, so that it can stop a batch short.
+            info.Environment[WorkerEnvironment.MemoryLimit] = limit.ToString(CultureInfo.InvariantCulture);
+        }
 
         // Workers are small and many: the workstation GC keeps an idle worker's memory low.
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
+
+        // The runtime's debugger and diagnostics channels are files in the temp directory (clr-debug-pipe-*,
+        // dotnet-diagnostic-*) that a killed worker leaves behind; a worker has them only when asked for.
+        if (!options.WorkerDiagnostics)
+        {
+            info.Environment["DOTNET_EnableDiagnostics"] = "0";
+        }
+
         foreach (var (name, value) in options.Command?.Environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -60,11 +77,33 @@ internal static class WorkerLaunch
         {
             var parts = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.None);
             var count = parts.Length > 0 && parts[^1].Length == 0 ? parts.Length - 1 : parts.Length;
-            return (processPath, parts[1..count]);
+            return (processPath, WithAbsoluteAppPath(parts[1..count]));
         }
 
         var args = Environment.GetCommandLineArgs();
         var isDotnetHost = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
-        return (processPath, isDotnetHost ? args : args[1..]);
+        return (processPath, WithAbsoluteAppPath(isDotnetHost ? args : args[1..]));
+    }
+
+    /// <summary>
+    /// Replaces a relative path to the app's own assembly ('dotnet out/App.dll') by its absolute path, so that a
+    /// worker starts the app even after the app has changed its working directory.
+    /// </summary>
+    private static string[] WithAbsoluteAppPath(string[] arguments)
+    {
+        var location = Assembly.GetEntryAssembly()?.Location;
+        if (string.IsNullOrEmpty(location))
+        {
+            return arguments;
+        }
+
+        var name = Path.GetFileName(location);
+        var index = Array.FindIndex(arguments, a => !Path.IsPathRooted(a) && Path.GetFileName(a) == name);
+        if (index >= 0)
+        {
+            arguments[index] = location;
+        }
+
+        return arguments;
     }
 }

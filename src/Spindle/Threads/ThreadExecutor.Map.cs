@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Spindle.Internal;
 
 namespace Spindle.Threads;
 

@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Threads;
 
 /// <summary>

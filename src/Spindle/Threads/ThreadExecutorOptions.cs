@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle;
 
 /// <summary>Settings for <see cref="Executor.Threads"/>; validated once, when the executor is created.</summary>

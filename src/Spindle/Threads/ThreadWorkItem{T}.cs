@@ -1,4 +1,5 @@
 using Spindle.Diagnostics;
+using Spindle.Internal;
 
 namespace Spindle.Threads;
 

@@ -24,6 +24,28 @@ public sealed class PayloadSerializerTests
         AssertSameAsContractless((Name: "x", Count: 7));
     }
 
+    [Fact]
+    public void CommonTypes_GetTheBuiltinResolversOwnFormatters()
+    {
+        AssertBuiltinFormatter<int>();
+        AssertBuiltinFormatter<long>();
+        AssertBuiltinFormatter<double>();
+        AssertBuiltinFormatter<float>();
+        AssertBuiltinFormatter<bool>();
+        AssertBuiltinFormatter<string>();
+        AssertBuiltinFormatter<byte[]>();
+        AssertBuiltinFormatter<int[]>();
+        AssertBuiltinFormatter<long[]>();
+        AssertBuiltinFormatter<double[]>();
+        AssertBuiltinFormatter<string[]>();
+        AssertSameAsContractless(new[] { 1.5f, -2f });
+        AssertSameAsContractless(new[] { "a", null, "c" });
+        AssertSameAsContractless(new[] { long.MinValue, 0, 42 });
+    }
+
+    private static void AssertBuiltinFormatter<T>() =>
+        Assert.Same(BuiltinResolver.Instance.GetFormatter<T>(), PayloadSerializer.Options.Resolver.GetFormatter<T>());
+
     private static void AssertSameAsContractless<T>(T value)
     {
         var bytes = PayloadSerializer.Serialize(value);

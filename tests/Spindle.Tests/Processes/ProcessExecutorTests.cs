@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Spindle.Processes;
+using Spindle.Processes.Protocol;
 
 namespace Spindle.Tests.Processes;
 
@@ -350,13 +351,7 @@ public sealed class ProcessExecutorTests
 
         using var intruder = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await intruder.ConnectAsync(new UnixDomainSocketEndPoint(executor.SocketPath));
-        var hello = new Spindle.Processes.Protocol.FrameBuffer();
-        hello.BeginFrame(Spindle.Processes.Protocol.FrameType.Hello);
-        hello.WriteBytes(new byte[32]);
-        hello.WriteInt32(1);
-        hello.WriteInt32(Environment.ProcessId);
-        hello.EndFrame();
-        await intruder.SendAsync(hello.Written.ToArray());
+        await intruder.SendAsync(new HelloMessage(new byte[32], 1, Environment.ProcessId, null).ToFrame());
 
         // The parent closes the connection: a read returns end of stream.
         var buffer = new byte[16];
@@ -439,6 +434,7 @@ public sealed class ProcessExecutorTests
 
         await TestWait.UntilAsync(() => pids.Concat(children).All(pid => !ProcessProbe.IsAlive(pid)), "every worker and task child is gone", TimeSpan.FromSeconds(3));
         await TestWait.UntilAsync(() => !Directory.Exists(directory), "the socket directory is removed", TimeSpan.FromSeconds(3));
+        Assert.All(pids, static pid => Assert.Empty(ProcessProbe.DiagnosticFiles(pid)));
     }
 
     [Fact(Timeout = TestWait.Hard)]

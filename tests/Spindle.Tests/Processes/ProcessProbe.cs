@@ -20,6 +20,13 @@ internal static class ProcessProbe
         }
     }
 
+    /// <summary>The runtime's debugger and diagnostics IPC files of a process, which outlive it if it is killed.</summary>
+    public static string[] DiagnosticFiles(int pid) =>
+        [
+            .. Directory.GetFiles(Path.GetTempPath(), $"clr-debug-pipe-{pid}-*"),
+            .. Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{pid}-*"),
+        ];
+
     public static string DummyPath => Path.Combine(AppContext.BaseDirectory, "Spindle.Tests.Dummy");
 
     public static Process StartDummy(params string[] args)

@@ -137,8 +137,8 @@ internal sealed class FakeConnection : IDisposable
             var (type, body) = await ReadFrameAsync() ?? throw new InvalidOperationException($"The channel ended after {runs.Count} of {count} Run frames.");
             if (type == FrameType.Run)
             {
-                var fields = new FieldReader(body);
-                runs.Add(new RunFrame(fields.ReadInt64(), fields.ReadInt32(), fields.ReadByte() == 1, fields.Rest.ToArray()));
+                var run = RunMessage.Read(body);
+                runs.Add(new RunFrame(run.TaskId, run.FunctionId, run.IsBatch, run.Payload.ToArray()));
             }
         }
 
@@ -184,8 +184,7 @@ internal sealed class FakeConnection : IDisposable
 
             if (frame.Type == FrameType.Run)
             {
-                var fields = new FieldReader(frame.Body);
-                var run = new RunFrame(fields.ReadInt64(), fields.ReadInt32(), fields.ReadByte() == 1, fields.Rest.ToArray());
+                var run = RunMessage.Read(frame.Body);
                 var x = PayloadSerializer.Deserialize<int>(run.Payload);
                 Send(Frames.Result(run.TaskId, PayloadSerializer.Serialize(x * x)));
             }
@@ -216,23 +215,13 @@ internal sealed class FakeConnection : IDisposable
 /// <summary>Builds worker-to-parent frames, well formed or not.</summary>
 internal static class Frames
 {
-    public static byte[] Hello(byte[] token, int workerId, int pid) => Build(FrameType.Hello, b =>
-    {
-        b.WriteBytes(token);
-        b.WriteInt32(workerId);
-        b.WriteInt32(pid);
-    });
+    private const long Rss = 64L * 1024 * 1024;
 
-    public static byte[] Result(long taskId, ReadOnlySpan<byte> payload)
-    {
-        var buffer = new FrameBuffer(64 + payload.Length);
-        buffer.BeginFrame(FrameType.Result);
-        Header(buffer, taskId);
-        buffer.WriteBytes(payload);
-        buffer.EndFrame();
-        return buffer.Written.ToArray();
-    }
+    public static byte[] Hello(byte[] token, int workerId, int pid) => new HelloMessage(token, workerId, pid, null).ToFrame();
 
+    public static byte[] Result(long taskId, byte[] payload) => ReplyMessage.Result(taskId, Rss, 1000, payload).ToFrame();
+
+    /// <summary>An error reply whose partial-results length is whatever the test says, matching its bytes or not.</summary>
     public static byte[] Error(long taskId, int partialLength, ReadOnlySpan<byte> rest)
     {
         var buffer = new FrameBuffer(64 + rest.Length);
@@ -245,9 +234,9 @@ internal static class Frames
     }
 
     public static byte[] Error(long taskId, string type, string message) =>
-        Error(taskId, 0, new RemoteError(type, message, null, []).ToBytes());
+        ReplyMessage.Failure(taskId, Rss, 1000, default, new RemoteError(type, message, null, []).ToBytes()).ToFrame();
 
-    public static byte[] Cancelled(long taskId) => Build(FrameType.Cancelled, b => Header(b, taskId));
+    public static byte[] Cancelled(long taskId) => ReplyMessage.Cancelled(taskId, Rss, 1000).ToFrame();
 
     /// <summary>A frame shaped like a reply (task id, rss, elapsed) but of another type.</summary>
     public static byte[] OfType(byte type, long taskId) => Build((FrameType)type, b => Header(b, taskId));
@@ -258,7 +247,7 @@ internal static class Frames
     private static void Header(FrameBuffer buffer, long taskId)
     {
         buffer.WriteInt64(taskId);
-        buffer.WriteInt64(64L * 1024 * 1024);
+        buffer.WriteInt64(Rss);
         buffer.WriteInt64(1000);
     }
 

@@ -70,13 +70,6 @@ internal sealed class FrameBuffer
         _length += value.Length;
     }
 
-    /// <summary>Swaps contents with another buffer, so a writer can send one while producers fill the other.</summary>
-    public void SwapWith(FrameBuffer other)
-    {
-        (_bytes, other._bytes) = (other._bytes, _bytes);
-        (_length, other._length) = (other._length, _length);
-    }
-
     /// <summary>Drops a big array after a big frame, so one 64 MB argument does not pin 64 MB for the worker's life.</summary>
     public void ShrinkIfLarge(int keep = 1024 * 1024)
     {
