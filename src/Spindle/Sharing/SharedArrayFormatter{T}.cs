@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -7,6 +8,7 @@ namespace Spindle.Sharing;
 /// Writes a shared array as its handle — owner id, segment name, first element, length, element size — never its
 /// contents; reading maps the segment (once per process) after checking every field against the segment's header.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed unsafe class SharedArrayFormatter<T> : IMessagePackFormatter<SharedArray<T>?>
     where T : unmanaged
 {

@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Runtime.Versioning;
 
 namespace Spindle.Sharing;
 
 /// <summary>Memory over a shared array's pages; they are never moved, so pinning needs nothing.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed unsafe class SharedArrayMemory<T>(SharedArray<T> array) : MemoryManager<T>
     where T : unmanaged
 {

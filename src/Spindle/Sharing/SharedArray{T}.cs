@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Versioning;
 
 namespace Spindle.Sharing;
 
@@ -13,6 +14,7 @@ namespace Spindle.Sharing;
 /// nothing. Every segment is removed when the parent exits, even when it is SIGKILLed.
 /// </remarks>
 /// <typeparam name="T">An unmanaged element type: a number, or a struct of numbers.</typeparam>
+[SupportedOSPlatform("linux")]
 public sealed unsafe class SharedArray<T> : IDisposable
     where T : unmanaged
 {

@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Spindle.Sharing;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace Spindle.Sharing;
 /// <c>multiprocessing.Value('q')</c> with its lock, without the lock): every operation is one atomic instruction
 /// on the shared page.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed unsafe class SharedCounter : IDisposable, ISharedObject<SharedCounter>
 {
     private readonly bool _isOwner;

@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Spindle.Sharing;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace Spindle.Sharing;
 /// <c>multiprocessing.Event</c>): <see cref="Set"/> wakes every waiter in every process, and it stays set until
 /// <see cref="Reset"/>. Waiters sleep on a futex in the shared page.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed unsafe class SharedEvent : IDisposable, ISharedObject<SharedEvent>
 {
     private readonly bool _isOwner;

@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Spindle.Sharing;
 
 /// <summary>
@@ -9,6 +11,7 @@ namespace Spindle.Sharing;
 /// It is not reentrant and not owned by a thread: any process may exit it. A process that dies holding it leaves it
 /// held, as with Python's lock.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed unsafe class SharedLock : IDisposable, ISharedObject<SharedLock>
 {
     // The word: 0 free, 1 held, 2 held with (possibly) sleepers — Drepper's "Futexes are tricky", mutex 2, so that an

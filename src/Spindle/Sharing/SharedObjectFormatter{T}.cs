@@ -1,9 +1,11 @@
+using System.Runtime.Versioning;
 using MessagePack;
 using MessagePack.Formatters;
 
 namespace Spindle.Sharing;
 
 /// <summary>Writes a shared lock, event, counter or queue as its handle (owner id and segment name); reading maps the segment once per process.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed class SharedObjectFormatter<T> : IMessagePackFormatter<T?>
     where T : class, ISharedObject<T>
 {

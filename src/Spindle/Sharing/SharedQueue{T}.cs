@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.Versioning;
 using System.Threading.Channels;
 
 namespace Spindle.Sharing;
@@ -11,6 +12,7 @@ namespace Spindle.Sharing;
 /// </summary>
 /// <typeparam name="T">The item type: anything a task's argument may be, serialized to at most the slot size.</typeparam>
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It is a queue: Python's multiprocessing.Queue, the name users look for.")]
+[SupportedOSPlatform("linux")]
 public sealed class SharedQueue<T> : IDisposable, ISharedObject<SharedQueue<T>>
 {
     private readonly bool _isOwner;

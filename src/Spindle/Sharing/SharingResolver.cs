@@ -20,6 +20,11 @@ internal sealed class SharingResolver : IFormatterResolver
 
     private static object? Create(Type type)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
         if (!type.IsGenericType)
         {
             return type == typeof(SharedLock) ? SharedObjectFormatter<SharedLock>.Instance
