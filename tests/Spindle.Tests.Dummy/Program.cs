@@ -8,6 +8,8 @@ switch (args.FirstOrDefault())
 {
     case "parent":
         return await DummyParent.RunAsync(args.Skip(1).ToArray());
+    case "shared":
+        return await DummySharingParent.RunAsync(args.Skip(1).ToArray());
     case "moved":
         // Started as 'dotnet <relative path to this dll>', then moves away from where that path means anything.
         Directory.SetCurrentDirectory(Path.GetTempPath());
@@ -31,6 +33,6 @@ switch (args.FirstOrDefault())
     case "exit":
         return int.Parse(args[1], CultureInfo.InvariantCulture);
     default:
-        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | moved | crash | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
+        Console.Error.WriteLine("usage: Spindle.Tests.Dummy parent <workers> <idle|startup|lazy|map|shutdown> | moved | crash | shared [exit] | leak <tasks> <limit MB> <leak KB> | intruder <socket> <worker id> <pid> | fake-worker <mode> | echo <words> | exit <code>");
         return 2;
 }

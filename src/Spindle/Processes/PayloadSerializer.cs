@@ -103,10 +103,13 @@ internal sealed class BuiltinFirstResolver : IFormatterResolver
 
     private static class Cache<T>
     {
-        // A type not visible outside its assembly (a record declared the ordinary way is internal) cannot be reached
-        // from the contractless resolver's generated assembly; its AllowPrivate twin generates code that can.
+        // The commonest types first (none of them is shared), then shared arrays, queues and locks: they cross as
+        // handles wherever they appear. A type not visible outside its assembly (a record declared the ordinary way
+        // is internal) cannot be reached from the contractless resolver's generated assembly; its AllowPrivate twin
+        // generates code that can.
         public static readonly IMessagePackFormatter<T>? Formatter =
             (IMessagePackFormatter<T>?)Common(typeof(T))
+            ?? Sharing.SharingResolver.Instance.GetFormatter<T>()
             ?? BuiltinResolver.Instance.GetFormatter<T>()
             ?? (typeof(T).IsVisible ? ContractlessStandardResolver.Instance.GetFormatter<T>() : ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>());
     }

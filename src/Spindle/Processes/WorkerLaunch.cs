@@ -41,6 +41,7 @@ internal static class WorkerLaunch
         info.Environment[WorkerEnvironment.WorkerId] = workerId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.ParentPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         info.Environment[WorkerEnvironment.MaxFrameBytes] = options.MaxFrameBytes.ToString(CultureInfo.InvariantCulture);
+        info.Environment[Sharing.SharedRoot.Variable] = Sharing.SharedRoot.PathForWorkers();
         if (options.MemoryLimitBytes is { } limit)
         {
             // The worker checks its own size between the items of a batch, so that it can stop a batch short.
