@@ -135,7 +135,9 @@ internal sealed partial class ProcessExecutor : Executor
     {
         var payload = PayloadSerializer.SerializeArgument(items, "Map items");
         var task = new BatchTask<TResult>(this, function, payload, items.Length, options, cancellationToken);
+        var activity = SpindleTelemetry.StartTask(this, "spindle.map.batch", function.DisplayName, items.Length);
         Enqueue(task);
+        SpindleTelemetry.EndWith(activity, task.Task);
         return task.Task;
     }
 
@@ -412,6 +414,7 @@ internal sealed partial class ProcessExecutor : Executor
         ProcessTask task;
         bool wasRunning;
         bool stoppedShort;
+        string? recycled = null;
         lock (_gate)
         {
             if (!worker.InFlight.TryPeek(out var head) || head.Id != taskId)
@@ -447,9 +450,14 @@ internal sealed partial class ProcessExecutor : Executor
                 ArmTimerLocked(worker);
             }
 
-            if ((_options.MaxTasksPerWorker is { } max && worker.TasksDone >= max)
-                || (_options.MemoryLimitBytes is { } limit && rss > limit))
+            if (!worker.Retiring && _options.MaxTasksPerWorker is { } max && worker.TasksDone >= max)
             {
+                recycled = $"it ran {worker.TasksDone} tasks (MaxTasksPerWorker is {max})";
+                RetireLocked(worker);
+            }
+            else if (!worker.Retiring && _options.MemoryLimitBytes is { } limit && rss > limit)
+            {
+                recycled = $"its resident memory of {rss} bytes is above its limit of {limit} bytes";
                 RetireLocked(worker);
             }
 
@@ -473,6 +481,11 @@ internal sealed partial class ProcessExecutor : Executor
 
             EnsureWorkersLocked();
             DispatchLocked();
+        }
+
+        if (recycled is not null)
+        {
+            RaiseEvent(WorkerEventKind.Recycled, worker, null, null, recycled, []);
         }
 
         if (stoppedShort)
@@ -520,6 +533,7 @@ internal sealed partial class ProcessExecutor : Executor
         worker.KillGroup();
         var (exitCode, signal) = worker.WaitForExit();
         var failed = new List<(ProcessTask Task, Exception? Error, bool Cancel)>();
+        bool wasReady;
         lock (_gate)
         {
             if (worker.State == WorkerState.Lost)
@@ -527,6 +541,7 @@ internal sealed partial class ProcessExecutor : Executor
                 return;
             }
 
+            wasReady = worker.State == WorkerState.Ready;
             worker.State = WorkerState.Lost;
             worker.Timer.Change(Timeout.Infinite, Timeout.Infinite);
             _workers.Remove(worker);
@@ -571,6 +586,12 @@ internal sealed partial class ProcessExecutor : Executor
 
         worker.Timer.Dispose();
         worker.Release();
+        if (wasReady)
+        {
+            // Only a worker announced as started is announced as ended, so that a listener can count the live ones.
+            RaiseLost(worker, exitCode, signal, cause);
+        }
+
         foreach (var (task, error, cancel) in failed)
         {
             if (cancel)
@@ -582,6 +603,40 @@ internal sealed partial class ProcessExecutor : Executor
                 task.Fail(error!, wasRunning: true);
             }
         }
+    }
+
+    /// <summary>Tells the Events option how a started worker ended.</summary>
+    private void RaiseLost(WorkerHandle worker, int? exitCode, int? signal, Exception? cause)
+    {
+        var (kind, reason) = worker.KillReason switch
+        {
+            KillReason.Timeout => (WorkerEventKind.TimedOutKilled, "its running task went past its timeout"),
+            KillReason.Cancelled => (WorkerEventKind.Exited, "it was killed because its cancelled task did not stop within CancelGracePeriod"),
+            KillReason.Shutdown => (WorkerEventKind.Exited, "it was killed because shutdown stopped waiting"),
+            KillReason.MemoryLimit => (WorkerEventKind.Crashed, $"it exceeded twice its memory limit of {_options.MemoryLimitBytes} bytes (resident: {worker.LastRss} bytes) and was killed"),
+            KillReason.ProtocolViolation => (WorkerEventKind.Crashed, $"it broke the channel's protocol ({cause?.Message})"),
+            _ when worker.Retiring && exitCode == 0 => (WorkerEventKind.Exited, "it was told to stop"),
+            _ => (WorkerEventKind.Crashed, cause is null ? "the process ended" : $"its channel failed ({cause.Message})"),
+        };
+        RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited && exitCode == 0 ? [] : worker.StderrTail());
+    }
+
+    private void RaiseEvent(WorkerEventKind kind, WorkerHandle worker, int? exitCode, int? signal, string? reason, string[] stderrTail)
+    {
+        if (_options.Events is not { } events)
+        {
+            return;
+        }
+
+        try
+        {
+            events(new WorkerEvent(kind, Name, worker.Id, worker.Pid, exitCode, signal, reason, stderrTail));
+        }
+#pragma warning disable CA1031 // A listener's bug must not stop the executor from settling tasks and replacing workers.
+        catch
+        {
+        }
+#pragma warning restore CA1031
     }
 
     private void Requeue(ProcessTask task)
@@ -816,6 +871,7 @@ internal sealed partial class ProcessExecutor : Executor
             }
 
             worker.OnConnected();
+            RaiseEvent(WorkerEventKind.Started, worker, null, null, null, []);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or SocketException)
         {
