@@ -534,6 +534,7 @@ internal sealed partial class ProcessExecutor : Executor
         var (exitCode, signal) = worker.WaitForExit();
         var failed = new List<(ProcessTask Task, Exception? Error, bool Cancel)>();
         bool wasReady;
+        var wasIdle = false;
         lock (_gate)
         {
             if (worker.State == WorkerState.Lost)
@@ -547,6 +548,7 @@ internal sealed partial class ProcessExecutor : Executor
             _workers.Remove(worker);
             var tasks = worker.InFlight.ToArray();
             worker.InFlight.Clear();
+            wasIdle = tasks.Length == 0;
 
             // Everything sent behind the running task never started: back to the front of the queue, in order.
             for (var i = tasks.Length - 1; i >= 0; i--)
@@ -589,7 +591,7 @@ internal sealed partial class ProcessExecutor : Executor
         if (wasReady)
         {
             // Only a worker announced as started is announced as ended, so that a listener can count the live ones.
-            RaiseLost(worker, exitCode, signal, cause);
+            RaiseLost(worker, exitCode, signal, cause, wasIdle);
         }
 
         foreach (var (task, error, cancel) in failed)
@@ -606,7 +608,7 @@ internal sealed partial class ProcessExecutor : Executor
     }
 
     /// <summary>Tells the Events option how a started worker ended.</summary>
-    private void RaiseLost(WorkerHandle worker, int? exitCode, int? signal, Exception? cause)
+    private void RaiseLost(WorkerHandle worker, int? exitCode, int? signal, Exception? cause, bool wasIdle)
     {
         var (kind, reason) = worker.KillReason switch
         {
@@ -615,10 +617,12 @@ internal sealed partial class ProcessExecutor : Executor
             KillReason.Shutdown => (WorkerEventKind.Exited, "it was killed because shutdown stopped waiting"),
             KillReason.MemoryLimit => (WorkerEventKind.Crashed, $"it exceeded twice its memory limit of {_options.MemoryLimitBytes} bytes (resident: {worker.LastRss} bytes) and was killed"),
             KillReason.ProtocolViolation => (WorkerEventKind.Crashed, $"it broke the channel's protocol ({cause?.Message})"),
-            _ when worker.Retiring && exitCode == 0 => (WorkerEventKind.Exited, "it was told to stop"),
+            // Told to stop with nothing left to run: however it ended (this process kills the group of a worker whose
+            // channel has closed), it did what it was asked.
+            _ when worker.Retiring && wasIdle => (WorkerEventKind.Exited, "it was told to stop"),
             _ => (WorkerEventKind.Crashed, cause is null ? "the process ended" : $"its channel failed ({cause.Message})"),
         };
-        RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited && exitCode == 0 ? [] : worker.StderrTail());
+        RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited ? [] : worker.StderrTail());
     }
 
     private void RaiseEvent(WorkerEventKind kind, WorkerHandle worker, int? exitCode, int? signal, string? reason, string[] stderrTail)
