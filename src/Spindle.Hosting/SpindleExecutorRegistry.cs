@@ -19,6 +19,7 @@ internal sealed class SpindleExecutorRegistry : IAsyncDisposable
     // Guards _executors and _stopped: a request thread resolving an executor may race the host stopping.
     private readonly Lock _lock = new();
     private bool _stopped;
+    private Task? _stopping;
 
     public SpindleExecutorRegistry(SpindleRegistrations registrations, IOptionsMonitor<SpindleExecutorOptions> options, ILoggerFactory? loggerFactory = null)
     {
@@ -95,16 +96,22 @@ internal sealed class SpindleExecutorRegistry : IAsyncDisposable
     /// Drains every executor at once: running and queued tasks finish until <paramref name="cancellationToken"/> (the
     /// host's shutdown timeout) fires; then running tasks are cancelled, pending ones dropped and workers killed.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
         HostedExecutor[] all;
         lock (_lock)
         {
+            // Once: the container disposes the registry after the host has stopped it.
+            if (_stopping is not null)
+            {
+                return _stopping;
+            }
+
             _stopped = true;
             all = [.. _executors.Values];
+            _stopping = Task.WhenAll(all.Select(h => StopOneAsync(h.Executor, cancellationToken)));
+            return _stopping;
         }
-
-        await Task.WhenAll(all.Select(h => StopOneAsync(h.Executor, cancellationToken))).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
