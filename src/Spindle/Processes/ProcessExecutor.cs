@@ -450,14 +450,17 @@ internal sealed partial class ProcessExecutor : Executor
                 ArmTimerLocked(worker);
             }
 
-            if (!worker.Retiring && _options.MaxTasksPerWorker is { } max && worker.TasksDone >= max)
+            if ((_options.MaxTasksPerWorker is { } max && worker.TasksDone >= max)
+                || (_options.MemoryLimitBytes is { } limit && rss > limit))
             {
-                recycled = $"it ran {worker.TasksDone} tasks (MaxTasksPerWorker is {max})";
-                RetireLocked(worker);
-            }
-            else if (!worker.Retiring && _options.MemoryLimitBytes is { } limit && rss > limit)
-            {
-                recycled = $"its resident memory of {rss} bytes is above its limit of {limit} bytes";
+                // Reported once, but retired on every reply: the Stop frame goes out only when its last task is answered.
+                if (!worker.Retiring)
+                {
+                    recycled = worker.TasksDone >= (_options.MaxTasksPerWorker ?? int.MaxValue)
+                        ? $"it ran {worker.TasksDone} tasks (MaxTasksPerWorker is {_options.MaxTasksPerWorker})"
+                        : $"its resident memory of {rss} bytes is above its limit of {_options.MemoryLimitBytes} bytes";
+                }
+
                 RetireLocked(worker);
             }
 
