@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Spindle.Diagnostics;
 using Spindle.Internal;
 
 namespace Spindle;
@@ -113,7 +115,31 @@ public abstract partial class Executor
             problems.ThrowIfAny("TaskOptions");
         }
 
-        return SubmitCore(work, arg, options, cancellationToken);
+        var activity = SpindleTelemetry.StartTask(this, "spindle.submit", work.Original.Method.Name, 1);
+        if (activity is null)
+        {
+            return SubmitCore(work, arg, options, cancellationToken);
+        }
+
+        // The span is current while the task is queued, so that the work (and any span it starts) is its child.
+        var previous = Activity.Current;
+        Activity.Current = activity;
+        try
+        {
+            var task = SubmitCore(work, arg, options, cancellationToken);
+            SpindleTelemetry.EndWith(activity, task);
+            return task;
+        }
+        catch (Exception e)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity.Dispose();
+            throw;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
     }
 
     private IAsyncEnumerable<TResult> MapValidated<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions? options, CancellationToken cancellationToken)

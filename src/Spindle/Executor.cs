@@ -25,6 +25,8 @@ public abstract partial class Executor : IAsyncDisposable
     private int _outstanding = 1;
     private volatile bool _shutdownRequested;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stopStarted;
 
     // Set by whoever waits for the executor to go idle (a pipeline putting its executor back); completed when the
     // outstanding count comes back down to the executor's own reference.
@@ -165,8 +167,24 @@ public abstract partial class Executor : IAsyncDisposable
             throw;
         }
 
-        await StopCoreAsync();
-        SpindleTelemetry.Unregister(this);
+        // Once: a host that stops the executor and then disposes its container shuts it down twice, and the second
+        // call waits for the first stop instead of releasing threads, workers and files again.
+        if (Interlocked.Exchange(ref _stopStarted, 1) == 0)
+        {
+            try
+            {
+                await StopCoreAsync();
+                SpindleTelemetry.Unregister(this);
+            }
+            finally
+            {
+                _stopped.TrySetResult();
+            }
+        }
+        else
+        {
+            await _stopped.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>Shuts down gracefully: running and pending tasks finish first.</summary>

@@ -29,6 +29,70 @@ public static class SpindleTelemetry
     }
 
     /// <summary>
+    /// Starts the span of one submitted task (or Map batch) on the caller's side, as a child of the caller's current
+    /// span; null, at no cost, when nobody listens. Activity.Current is left as the caller had it.
+    /// </summary>
+    internal static Activity? StartTask(Executor executor, string operation, string function, int items)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        var activity = ActivitySource.StartActivity(operation, ActivityKind.Internal);
+        if (activity is null)
+        {
+            return null;
+        }
+
+        activity.SetTag("spindle.executor", executor.Name);
+        activity.SetTag("spindle.technique", executor.Technique.ToString());
+        activity.SetTag("spindle.function", function);
+        if (items != 1)
+        {
+            activity.SetTag("spindle.items", items);
+        }
+
+        // The work queued inside the span captures it as its parent (its execution context); the caller, who gets
+        // a task back at once, keeps its own span current.
+        Activity.Current = previous;
+        return activity;
+    }
+
+    /// <summary>Ends a task's span when the task ends, with its outcome as the span's status.</summary>
+    internal static void EndWith(Activity? activity, Task task)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        task.ContinueWith(
+            static (t, state) =>
+            {
+                var span = (Activity)state!;
+                if (t.IsFaulted)
+                {
+                    var error = t.Exception!.InnerException!;
+                    span.SetStatus(ActivityStatusCode.Error, error.Message);
+                    span.SetTag("error.type", error.GetType().FullName);
+                }
+                else if (t.IsCanceled)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, "cancelled");
+                    span.SetTag("error.type", "cancelled");
+                }
+
+                span.Dispose();
+            },
+            activity,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
     /// Records the run of a task inside a worker process as a span of the caller's trace: made in this process, where
     /// listeners are, from the run time the worker measured, ending as its reply arrived.
     /// </summary>

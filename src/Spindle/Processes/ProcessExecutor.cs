@@ -135,8 +135,15 @@ internal sealed partial class ProcessExecutor : Executor
     internal Task<BatchOutcome<TResult>> SubmitBatch<TArg, TResult>(FunctionRef function, TArg[] items, TaskOptions options, CancellationToken cancellationToken)
     {
         var payload = PayloadSerializer.SerializeArgument(items, "Map items");
+        var activity = SpindleTelemetry.StartTask(this, "spindle.map.batch", function.DisplayName, items.Length);
+
+        // The batch's span is current while the task is made, so that the batch's run in a worker is its child.
+        var caller = Activity.Current;
+        Activity.Current = activity ?? caller;
         var task = new BatchTask<TResult>(this, function, payload, items.Length, options, cancellationToken);
+        Activity.Current = caller;
         Enqueue(task);
+        SpindleTelemetry.EndWith(activity, task.Task);
         return task.Task;
     }
 
@@ -380,6 +387,7 @@ internal sealed partial class ProcessExecutor : Executor
         ProcessTask task;
         bool wasRunning;
         bool stoppedShort;
+        string? recycled = null;
         lock (_gate)
         {
             if (!worker.InFlight.TryPeek(out var head) || head.Id != taskId)
@@ -418,6 +426,14 @@ internal sealed partial class ProcessExecutor : Executor
             if ((_options.MaxTasksPerWorker is { } max && worker.TasksDone >= max)
                 || (_options.MemoryLimitBytes is { } limit && rss > limit))
             {
+                // Reported once, but retired on every reply: the Stop frame goes out only when its last task is answered.
+                if (!worker.Retiring)
+                {
+                    recycled = worker.TasksDone >= (_options.MaxTasksPerWorker ?? int.MaxValue)
+                        ? $"it ran {worker.TasksDone} tasks (MaxTasksPerWorker is {_options.MaxTasksPerWorker})"
+                        : $"its resident memory of {rss} bytes is above its limit of {_options.MemoryLimitBytes} bytes";
+                }
+
                 RetireLocked(worker);
             }
 
@@ -441,6 +457,11 @@ internal sealed partial class ProcessExecutor : Executor
 
             EnsureWorkersLocked();
             DispatchLocked();
+        }
+
+        if (recycled is not null)
+        {
+            RaiseEvent(WorkerEventKind.Recycled, worker, null, null, recycled, []);
         }
 
         if (stoppedShort)
@@ -481,6 +502,8 @@ internal sealed partial class ProcessExecutor : Executor
         worker.KillGroup();
         var (exitCode, signal) = worker.WaitForExit();
         var failed = new List<(ProcessTask Task, Exception? Error, bool Cancel)>();
+        bool wasReady;
+        var wasIdle = false;
         lock (_gate)
         {
             if (worker.State == WorkerState.Lost)
@@ -488,11 +511,13 @@ internal sealed partial class ProcessExecutor : Executor
                 return;
             }
 
+            wasReady = worker.State == WorkerState.Ready;
             worker.State = WorkerState.Lost;
             worker.Timer.Change(Timeout.Infinite, Timeout.Infinite);
             _workers.Remove(worker);
             var tasks = worker.InFlight.ToArray();
             worker.InFlight.Clear();
+            wasIdle = tasks.Length == 0;
 
             // Everything sent behind the running task never started: back to the front of the queue, in order.
             for (var i = tasks.Length - 1; i >= 0; i--)
@@ -532,6 +557,12 @@ internal sealed partial class ProcessExecutor : Executor
 
         worker.Timer.Dispose();
         worker.Release();
+        if (wasReady)
+        {
+            // Only a worker announced as started is announced as ended, so that a listener can count the live ones.
+            RaiseLost(worker, exitCode, signal, cause, wasIdle);
+        }
+
         foreach (var (task, error, cancel) in failed)
         {
             if (cancel)
@@ -543,6 +574,42 @@ internal sealed partial class ProcessExecutor : Executor
                 task.Fail(error!, wasRunning: true);
             }
         }
+    }
+
+    /// <summary>Tells the Events option how a started worker ended.</summary>
+    private void RaiseLost(WorkerHandle worker, int? exitCode, int? signal, Exception? cause, bool wasIdle)
+    {
+        var (kind, reason) = worker.KillReason switch
+        {
+            KillReason.Timeout => (WorkerEventKind.TimedOutKilled, "its running task went past its timeout"),
+            KillReason.Cancelled => (WorkerEventKind.Exited, "it was killed because its cancelled task did not stop within CancelGracePeriod"),
+            KillReason.Shutdown => (WorkerEventKind.Exited, "it was killed because shutdown stopped waiting"),
+            KillReason.MemoryLimit => (WorkerEventKind.Crashed, $"it exceeded twice its memory limit of {_options.MemoryLimitBytes} bytes (resident: {worker.LastRss} bytes) and was killed"),
+            KillReason.ProtocolViolation => (WorkerEventKind.Crashed, $"it broke the channel's protocol ({cause?.Message})"),
+            // Told to stop with nothing left to run: however it ended (this process kills the group of a worker whose
+            // channel has closed), it did what it was asked.
+            _ when worker.Retiring && wasIdle => (WorkerEventKind.Exited, "it was told to stop"),
+            _ => (WorkerEventKind.Crashed, cause is null ? "the process ended" : $"its channel failed ({cause.Message})"),
+        };
+        RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited ? [] : worker.StderrTail());
+    }
+
+    private void RaiseEvent(WorkerEventKind kind, WorkerHandle worker, int? exitCode, int? signal, string? reason, string[] stderrTail)
+    {
+        if (_options.Events is not { } events)
+        {
+            return;
+        }
+
+        try
+        {
+            events(new WorkerEvent(kind, Name, worker.Id, worker.Pid, exitCode, signal, reason, stderrTail));
+        }
+#pragma warning disable CA1031 // A listener's bug must not stop the executor from settling tasks and replacing workers.
+        catch
+        {
+        }
+#pragma warning restore CA1031
     }
 
     private void Requeue(ProcessTask task)
@@ -773,6 +840,7 @@ internal sealed partial class ProcessExecutor : Executor
             }
 
             worker.OnConnected();
+            RaiseEvent(WorkerEventKind.Started, worker, null, null, null, []);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or SocketException)
         {

@@ -41,6 +41,18 @@ public sealed record ProcessExecutorOptions
     public Action<WorkerOutputLine>? Output { get; init; }
 
     /// <summary>
+    /// Called when a worker starts, crashes, is recycled, is killed on a timeout or exits; on the thread where it
+    /// happened, so it must be quick and must not throw. Hosting sends these to ILogger.
+    /// </summary>
+    public Action<WorkerEvent>? Events { get; init; }
+
+    /// <summary>
+    /// The nice value (0 to 19) workers run at: above 0 they yield the cores to this process's own threads (a
+    /// server's request threads), which threads of one process cannot do without privileges. Linux and macOS.
+    /// </summary>
+    public int WorkerNice { get; init; }
+
+    /// <summary>
     /// Whether a debugger, dotnet-trace or dotnet-counters may attach to workers. Off by default: the runtime's
     /// diagnostic channels leave files in the temp directory behind every worker that is killed.
     /// </summary>
@@ -95,6 +107,11 @@ public sealed record ProcessExecutorOptions
         if (Initializer is not null && Initializer.Target is { } target && !Processes.FunctionRef.IsStatelessLambdaHost(target))
         {
             problems.Add("Initializer must be a static method or a lambda that captures nothing, because it runs in each worker process.");
+        }
+
+        if (WorkerNice is < 0 or > 19)
+        {
+            problems.Add($"WorkerNice must be between 0 and 19 (was {WorkerNice}); 0 runs workers at this process's priority, 19 at the lowest.");
         }
 
         if (Command is { FileName: null or "" })

@@ -434,6 +434,7 @@ internal sealed class WorkerHost
         {
         }
 
+        Sharing.SharedRoot.RemoveParentsAfterItsDeath();
         Native.KillGroup(Environment.ProcessId, Native.SIGKILL);
         Environment.Exit(70);
     }

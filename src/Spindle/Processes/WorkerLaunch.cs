@@ -19,6 +19,13 @@ internal static class WorkerLaunch
         var (fileName, arguments) = options.Command is { } command
             ? (command.FileName, command.Arguments.ToArray())
             : s_self.Value;
+        if (options.WorkerNice > 0)
+        {
+            // Through nice(1), so that the worker is at its priority from its first instruction: on Linux a nice
+            // value belongs to each thread, and one set later would miss the threads the runtime has started by then.
+            (fileName, arguments) = (File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : "nice", ["-n", options.WorkerNice.ToString(CultureInfo.InvariantCulture), fileName, .. arguments]);
+        }
+
         var info = new ProcessStartInfo(fileName)
         {
             UseShellExecute = false,

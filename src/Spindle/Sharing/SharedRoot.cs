@@ -14,6 +14,9 @@ internal sealed class SharedRoot
     /// <summary>The variable through which a parent names its directory to the workers it starts.</summary>
     public const string Variable = "SPINDLE_SHARED_ROOT";
 
+    // Where this process's directory will be: named (cheaply) as soon as a worker must be told, made (with its
+    // janitor) only when something is shared, so an app that never shares memory starts no janitor for it.
+    private static readonly Lazy<(string Path, string Owner)> s_plan = new(PlanOwn);
     private static readonly Lazy<SharedRoot> s_own = new(CreateOwn);
     private static readonly Lazy<SharedRoot?> s_parents = new(AdoptParents);
 
@@ -49,21 +52,33 @@ internal sealed class SharedRoot
             return parents;
         }
 
-        return s_own.IsValueCreated && s_own.Value.Owner == owner ? s_own.Value : null;
+        // A handle a worker made in this process's directory before this process shared anything itself.
+        return s_plan.IsValueCreated && s_plan.Value.Owner == owner ? s_own.Value : null;
     }
 
-    /// <summary>Makes this process's own directory if needed and returns its path, for a worker about to start.</summary>
-    public static string? PathForWorkers()
+    /// <summary>The path of this process's own directory, for a worker about to start; the directory is made on first use.</summary>
+    public static string? PathForWorkers() => OperatingSystem.IsWindows() ? null : s_plan.Value.Path;
+
+    /// <summary>In a worker whose parent died: removes the parent's directory if this worker used it.</summary>
+    public static void RemoveParentsAfterItsDeath()
     {
-        try
+        if (s_parents.IsValueCreated && s_parents.Value is { } parents)
         {
-            return s_own.Value.Path;
+            try
+            {
+                Directory.Delete(parents.Path, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
-        catch (IOException)
-        {
-            // Sharing is then unavailable to those workers; creating a shared array there says why.
-            return null;
-        }
+    }
+
+    private static (string Path, string Owner) PlanOwn()
+    {
+        var owner = SegmentName.New();
+        var baseDirectory = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
+        return (System.IO.Path.Combine(baseDirectory, $"spindle-{Environment.ProcessId}-{owner}"), owner);
     }
 
     private static SharedRoot CreateOwn()
@@ -73,10 +88,8 @@ internal sealed class SharedRoot
             throw new PlatformNotSupportedException("Shared arrays, queues and locks need mmap and futexes, available on Linux.");
         }
 
-        var owner = SegmentName.New();
-        var baseDirectory = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
-        RemoveStale(baseDirectory);
-        var path = System.IO.Path.Combine(baseDirectory, $"spindle-{Environment.ProcessId}-{owner}");
+        var (path, owner) = s_plan.Value;
+        RemoveStale(System.IO.Path.GetDirectoryName(path)!);
 
         // The janitor starts first: from the moment the directory exists, this process's death removes it.
         var janitor = DirectoryJanitor.Start(path);
@@ -134,7 +147,7 @@ internal sealed class SharedRoot
     private static SharedRoot? AdoptParents()
     {
         var path = Environment.GetEnvironmentVariable(Variable);
-        if (string.IsNullOrEmpty(path))
+        if (string.IsNullOrEmpty(path) || OperatingSystem.IsWindows())
         {
             return null;
         }
@@ -144,6 +157,18 @@ internal sealed class SharedRoot
             || !int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid)
             || parentPid != Native.ParentPid()
             || !SegmentName.IsValid(owner))
+        {
+            return null;
+        }
+
+        // The parent makes its directory only once it shares something itself; a worker that shares first makes it.
+        // The parent adopts it (and starts its janitor) when the worker's handle reaches it; a worker whose parent
+        // dies removes it as it removes the socket directory.
+        try
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
