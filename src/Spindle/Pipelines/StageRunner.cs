@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Spindle.Diagnostics;
 using Spindle.Internal;
 using Spindle.Threads;
 
@@ -108,6 +109,14 @@ internal sealed class StageRunner<TIn, TOut>(
             _chunkTokenSource = CancellationTokenSource.CreateLinkedTokenSource(token, executor is ThreadExecutor threads ? threads.StopToken : CancellationToken.None);
         }
 
+        // One span for the stage's whole run, a child of the span the run was started in (none, at no cost, when
+        // nobody listens); the loops below inherit it, so the work the stage submits belongs to it.
+        using var span = SpindleTelemetry.ActivitySource.HasListeners() ? SpindleTelemetry.ActivitySource.StartActivity("spindle.pipeline.stage") : null;
+        span?.SetTag("spindle.pipeline", run.Name);
+        span?.SetTag("spindle.stage", name);
+        span?.SetTag("spindle.executor", executor.Name);
+        span?.SetTag("spindle.parallelism", _parallelism);
+
         // A stopping run wakes the loops waiting for input, which then see the token and end.
         using var stop = token.UnsafeRegister(static buffer => ((StageBuffer<TIn>)buffer!).WakeAllTakers(), input);
         var loops = new Task[_parallelism];
@@ -126,6 +135,13 @@ internal sealed class StageRunner<TIn, TOut>(
         {
             output.TryComplete();
             Dispose();
+            if (span is not null)
+            {
+                var progress = counters.Snapshot(0);
+                span.SetTag("spindle.items_in", progress.ItemsIn);
+                span.SetTag("spindle.items_out", progress.ItemsOut);
+                span.SetTag("spindle.items_failed", progress.ItemsFailed);
+            }
         }
     }
 
