@@ -34,28 +34,28 @@ public sealed class NewUserWorkerTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task Workers_AfterShutdownCrashAndTimeoutKill_LeaveNoDiagnosticFiles()
     {
-        var pids = new List<int>();
+        var workers = new List<ProcessIdentity>();
         await using (var executor = Create())
         {
-            pids.Add(await executor.Submit(ProcessWork.Pid, 0));
+            workers.Add(ProcessProbe.Identify(await executor.Submit(ProcessWork.Pid, 0)));
             await Assert.ThrowsAsync<WorkerCrashedException>(() => executor.Submit(ProcessWork.FailFast, 0));
-            pids.Add(await executor.Submit(ProcessWork.Pid, 0));
+            workers.Add(ProcessProbe.Identify(await executor.Submit(ProcessWork.Pid, 0)));
             await Assert.ThrowsAsync<TaskTimeoutException>(() => executor.Submit(ProcessWork.LoopForever, 0, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(300) }));
-            pids.Add(await executor.Submit(ProcessWork.Pid, 0));
+            workers.Add(ProcessProbe.Identify(await executor.Submit(ProcessWork.Pid, 0)));
         }
 
-        Assert.Equal(3, pids.Distinct().Count());
-        Assert.All(pids, static pid => Assert.Empty(ProcessProbe.DiagnosticFiles(pid)));
+        Assert.Equal(3, workers.Distinct().Count());
+        Assert.All(workers, static worker => Assert.Empty(ProcessProbe.DiagnosticFiles(worker)));
     }
 
     [Fact(Timeout = TestWait.Hard)]
     public async Task Workers_WithDiagnosticsAskedFor_CanBeAttachedTo()
     {
         await using var executor = Create(new ProcessExecutorOptions { WorkerDiagnostics = true });
-        var pid = await executor.Submit(ProcessWork.Pid, 0);
+        var worker = ProcessProbe.Identify(await executor.Submit(ProcessWork.Pid, 0));
 
         // The diagnostics socket that dotnet-trace and dotnet-counters connect to.
-        Assert.Contains(ProcessProbe.DiagnosticFiles(pid), static f => Path.GetFileName(f).StartsWith("dotnet-diagnostic-", StringComparison.Ordinal));
+        Assert.Contains(ProcessProbe.DiagnosticFiles(worker), static f => Path.GetFileName(f).StartsWith("dotnet-diagnostic-", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = TestWait.Hard)]

@@ -429,12 +429,13 @@ public sealed class ProcessExecutorTests
         var children = (await ProcessProbe.ReadLineStartingWith(parent, "children:")).Split(' ').Select(int.Parse).ToArray();
         await ProcessProbe.ReadLineStartingWith(parent, "ready");
         Assert.All(pids.Concat(children), pid => Assert.True(ProcessProbe.IsAlive(pid)));
+        var workers = pids.Select(ProcessProbe.Identify).ToArray();
 
         parent.Kill();
 
         await TestWait.UntilAsync(() => pids.Concat(children).All(pid => !ProcessProbe.IsAlive(pid)), "every worker and task child is gone", TimeSpan.FromSeconds(3));
         await TestWait.UntilAsync(() => !Directory.Exists(directory), "the socket directory is removed", TimeSpan.FromSeconds(3));
-        Assert.All(pids, static pid => Assert.Empty(ProcessProbe.DiagnosticFiles(pid)));
+        Assert.All(workers, static worker => Assert.Empty(ProcessProbe.DiagnosticFiles(worker)));
     }
 
     [Fact(Timeout = TestWait.Hard)]

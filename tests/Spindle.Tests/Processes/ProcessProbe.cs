@@ -20,12 +20,23 @@ internal static class ProcessProbe
         }
     }
 
-    /// <summary>The runtime's debugger and diagnostics IPC files of a process, which outlive it if it is killed.</summary>
-    public static string[] DiagnosticFiles(int pid) =>
+    /// <summary>
+    /// The runtime's debugger and diagnostics IPC files of one process, which outlive it if it is killed. They are
+    /// named by pid and the process's start time, so files an earlier process with the same pid left are not its own.
+    /// </summary>
+    public static string[] DiagnosticFiles(ProcessIdentity process) =>
         [
-            .. Directory.GetFiles(Path.GetTempPath(), $"clr-debug-pipe-{pid}-*"),
-            .. Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{pid}-*"),
+            .. Directory.GetFiles(Path.GetTempPath(), $"clr-debug-pipe-{process.Pid}-{process.StartTime}-*"),
+            .. Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{process.Pid}-{process.StartTime}-*"),
         ];
+
+    /// <summary>A live process's pid and start time (clock ticks since boot, field 22 of /proc/PID/stat).</summary>
+    public static ProcessIdentity Identify(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return new ProcessIdentity(pid, long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     public static string DummyPath => Path.Combine(AppContext.BaseDirectory, "Spindle.Tests.Dummy");
 
