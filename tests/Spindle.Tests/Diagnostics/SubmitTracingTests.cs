@@ -6,6 +6,7 @@ using Spindle.Tests.Processes;
 namespace Spindle.Tests.Diagnostics;
 
 /// <summary>The "Spindle" ActivitySource: a span per Submit and per Map batch, child of the caller's span.</summary>
+[Collection(SpanRecorder.Collection)]
 public sealed class SubmitTracingTests : IDisposable
 {
     private static readonly ActivitySource s_caller = new("Spindle.Tests.Caller");

@@ -1,24 +1,17 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using Spindle.Diagnostics;
 using Spindle.Pipelines;
+using Spindle.Tests.Diagnostics;
 
 namespace Spindle.Tests.Pipelines;
 
 /// <summary>Each stage of a pipeline run is a span of the trace the run was started in, with what it passed on.</summary>
+[Collection(SpanRecorder.Collection)]
 public sealed class PipelineTracingTests
 {
     [Fact(Timeout = TestWait.Hard)]
     public async Task RunAsync_InsideASpan_EachStageIsAChildSpanWithItsItems()
     {
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static source => source.Name == SpindleTelemetry.Name,
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanRecorder();
 
         using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
         var results = new List<int>();
@@ -28,7 +21,7 @@ public sealed class PipelineTracingTests
             .RunAsync(results.Add);
         request.Stop();
 
-        var stages = stopped.Where(a => a.OperationName == "spindle.pipeline.stage" && a.TraceId == request.TraceId).ToList();
+        var stages = spans.Of(request.TraceId, "spindle.pipeline.stage");
         Assert.Equal(["square", "twice"], stages.Select(static s => (string)s.GetTagItem("spindle.stage")!).Order());
         Assert.All(stages, s => Assert.Equal(request.SpanId, s.ParentSpanId));
         Assert.All(stages, static s => Assert.Equal(50L, s.GetTagItem("spindle.items_out")));

@@ -1,23 +1,16 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using Spindle.Diagnostics;
+using Spindle.Tests.Diagnostics;
 
 namespace Spindle.Tests.Processes;
 
 /// <summary>A task run in a worker process belongs to the caller's trace, there and in the spans the caller's listeners see.</summary>
+[Collection(SpanRecorder.Collection)]
 public sealed class WorkerTraceTests
 {
     [Fact(Timeout = TestWait.Hard)]
     public async Task Submit_InsideARequestSpan_TheWorkerSeesTheTrace_AndItsRunIsAChildSpanWithItsWorker()
     {
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static source => source.Name == SpindleTelemetry.Name,
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanRecorder();
         await using var executor = Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 1, Output = static _ => { } });
 
         using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
@@ -25,7 +18,7 @@ public sealed class WorkerTraceTests
         request.Stop();
 
         Assert.Equal(request.TraceId.ToString(), trace);
-        var run = Assert.Single(stopped, a => a.OperationName == "spindle.worker.run" && a.TraceId == request.TraceId);
+        var run = Assert.Single(spans.Of(request.TraceId, "spindle.worker.run"));
         Assert.Equal(pid, run.GetTagItem("spindle.worker.pid"));
         Assert.Equal(1, run.GetTagItem("spindle.worker.id"));
         Assert.True(run.Duration > TimeSpan.Zero);
