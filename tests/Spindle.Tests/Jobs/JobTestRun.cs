@@ -44,6 +44,16 @@ internal sealed class JobTestRun : IDisposable
     };
 
     /// <summary>Whether a process with this pid still exists (a reaped process does not).</summary>
+    /// <summary>Runs the jobs in a fresh folder and returns their stdout, asserting that they wrote no stderr and all succeeded.</summary>
+    public static async Task<string> OutputOf(JobRunOptions options)
+    {
+        using var run = new JobTestRun();
+        var result = await run.RunAsync(options);
+        Assert.Equal("", run.Stderr);
+        Assert.Equal(0, result.ExitStatus);
+        return run.Stdout;
+    }
+
     public static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
 
     public void Dispose()

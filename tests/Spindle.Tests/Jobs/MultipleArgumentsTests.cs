@@ -17,22 +17,13 @@ public sealed class MultipleArgumentsTests
         KeepOrder = true,
     };
 
-    private static async Task<string> OutputOf(JobRunOptions options)
-    {
-        using var run = new JobTestRun();
-        var result = await run.RunAsync(options);
-        Assert.Equal("", run.Stderr);
-        Assert.Equal(0, result.ExitStatus);
-        return run.Stdout;
-    }
-
     [Fact(Timeout = TestWait.Hard)]
     public async Task MaxReplaceArgs_PositionalStringsCountOverTheJobsInputs()
     {
         // parallel -k -N2 echo {1}-{2} ::: a b c
-        Assert.Equal("a-b\nc-\n", await OutputOf(Echo(["echo", "{1}-{2}"], ["a", "b", "c"]) with { MaxReplaceArgs = 2 }));
+        Assert.Equal("a-b\nc-\n", await JobTestRun.OutputOf(Echo(["echo", "{1}-{2}"], ["a", "b", "c"]) with { MaxReplaceArgs = 2 }));
         // parallel -k -N3 echo {1}-{2}-{3}-{-1} ::: a b c d e
-        Assert.Equal("a-b-c-c\nd-e--e\n", await OutputOf(Echo(["echo", "{1}-{2}-{3}-{-1}"], ["a", "b", "c", "d", "e"]) with { MaxReplaceArgs = 3 }));
+        Assert.Equal("a-b-c-c\nd-e--e\n", await JobTestRun.OutputOf(Echo(["echo", "{1}-{2}-{3}-{-1}"], ["a", "b", "c", "d", "e"]) with { MaxReplaceArgs = 3 }));
     }
 
     [Fact(Timeout = TestWait.Hard)]
@@ -44,19 +35,19 @@ public sealed class MultipleArgumentsTests
             Inputs = [JobInputSource.FromValues(["a", "b"]), JobInputSource.FromValues(["x", "y"])],
             MaxReplaceArgs = 2,
         };
-        Assert.Equal("a-x-a-y\nb-x-b-y\n", await OutputOf(options));
+        Assert.Equal("a-x-a-y\nb-x-b-y\n", await JobTestRun.OutputOf(options));
         // parallel -k -N2 --colsep , echo {1}-{2}-{3} ::: a,b c,d e,f
-        Assert.Equal("a-b-c\ne-f-\n", await OutputOf(Echo(["echo", "{1}-{2}-{3}"], ["a,b", "c,d", "e,f"]) with { MaxReplaceArgs = 2, ColumnSeparator = "," }));
+        Assert.Equal("a-b-c\ne-f-\n", await JobTestRun.OutputOf(Echo(["echo", "{1}-{2}-{3}"], ["a,b", "c,d", "e,f"]) with { MaxReplaceArgs = 2, ColumnSeparator = "," }));
     }
 
     [Fact(Timeout = TestWait.Hard)]
     public async Task ContextReplace_RepeatsTheWordHoldingBraces_MaxArgsDoesNot()
     {
         // parallel -k -N2 echo pic{}.jpg ::: a b c ; parallel -k -n2 echo pic{}.jpg ::: a b c
-        Assert.Equal("pica.jpg picb.jpg\npicc.jpg\n", await OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"]) with { MaxReplaceArgs = 2 }));
-        Assert.Equal("pica b.jpg\npicc.jpg\n", await OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"]) with { MaxArgs = 2 }));
+        Assert.Equal("pica.jpg picb.jpg\npicc.jpg\n", await JobTestRun.OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"]) with { MaxReplaceArgs = 2 }));
+        Assert.Equal("pica b.jpg\npicc.jpg\n", await JobTestRun.OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"]) with { MaxArgs = 2 }));
         // parallel -j1 -k -X echo {}-{1} ::: a b c : {1} in a repeated word is still the job's first input.
-        Assert.Equal("a-a b-a c-a\n", await OutputOf(Echo(["echo", "{}-{1}"], ["a", "b", "c"]) with { ArgumentMode = JobArgumentMode.ContextReplace }));
+        Assert.Equal("a-a b-a c-a\n", await JobTestRun.OutputOf(Echo(["echo", "{}-{1}"], ["a", "b", "c"]) with { ArgumentMode = JobArgumentMode.ContextReplace }));
     }
 
     [Theory(Timeout = TestWait.Hard)]
@@ -67,7 +58,7 @@ public sealed class MultipleArgumentsTests
     public async Task FillModes_ShareTheLastInputsAmongTheSlots_ExceptXargs(JobArgumentMode mode, int jobs, string expected)
     {
         // parallel -k -jJ {-X|-m|--xargs} echo pic{}.jpg ::: a b c
-        Assert.Equal(expected, await OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"], jobs) with { ArgumentMode = mode }));
+        Assert.Equal(expected, await JobTestRun.OutputOf(Echo(["echo", "pic{}.jpg"], ["a", "b", "c"], jobs) with { ArgumentMode = mode }));
     }
 
     [Fact(Timeout = TestWait.Hard)]
@@ -75,7 +66,7 @@ public sealed class MultipleArgumentsTests
     {
         // parallel -j3 -k -X echo ::: 1 2 3 4 5 6 7 8 9 10
         var values = Enumerable.Range(1, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal("1 2 3 4\n5 6 7 8\n9 10\n", await OutputOf(Echo(["echo"], values, jobs: 3) with { ArgumentMode = JobArgumentMode.ContextReplace }));
+        Assert.Equal("1 2 3 4\n5 6 7 8\n9 10\n", await JobTestRun.OutputOf(Echo(["echo"], values, jobs: 3) with { ArgumentMode = JobArgumentMode.ContextReplace }));
     }
 
     [Fact(Timeout = TestWait.Hard)]
@@ -96,7 +87,7 @@ public sealed class MultipleArgumentsTests
     public async Task MaxZero_TakesOneInputPerJob_AndInsertsNone()
     {
         // parallel -k -N0 echo x{}y ::: 1 2
-        Assert.Equal("xy\nxy\n", await OutputOf(Echo(["echo", "x{}y"], ["1", "2"]) with { MaxReplaceArgs = 0 }));
+        Assert.Equal("xy\nxy\n", await JobTestRun.OutputOf(Echo(["echo", "x{}y"], ["1", "2"]) with { MaxReplaceArgs = 0 }));
     }
 
     [Fact(Timeout = TestWait.Hard)]
