@@ -13,9 +13,8 @@ installs=${INSTALLS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for tool in hyperfine parallel python3; do
-    command -v "$tool" >/dev/null || { echo "run-install-bench: $tool is missing (apt-get install -y $tool)" >&2; exit 1; }
-done
+. benchmarks/jobs/need-tools.sh
+need_tools hyperfine parallel python3
 
 echo "run-install-bench: packing Spindle.Tool into a local feed…" >&2
 version=$(dotnet msbuild src/Spindle/Spindle.csproj -getProperty:Version)

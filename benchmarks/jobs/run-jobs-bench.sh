@@ -15,7 +15,8 @@ runs=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-command -v hyperfine >/dev/null || { echo "run-jobs-bench: hyperfine is missing (apt-get install -y hyperfine)" >&2; exit 1; }
+. benchmarks/jobs/need-tools.sh
+need_tools hyperfine
 have_parallel=0
 if command -v parallel >/dev/null; then have_parallel=1; fi
 

@@ -15,8 +15,8 @@ runs=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-command -v hyperfine >/dev/null || { echo "run-pipe-bench: hyperfine is missing (apt-get install -y hyperfine)" >&2; exit 1; }
-command -v parallel >/dev/null || { echo "run-pipe-bench: GNU parallel is missing (apt-get install -y parallel); it is the baseline" >&2; exit 1; }
+. benchmarks/jobs/need-tools.sh
+need_tools hyperfine parallel
 
 echo "run-pipe-bench: publishing the tool (Native AOT front, ReadyToRun full CLI)…" >&2
 bash benchmarks/jobs/publish-tool.sh "$work/tool" >/dev/null
