@@ -45,7 +45,7 @@ public sealed class ProcessesHarness : IHarness
             var firstResult = clock.Elapsed.TotalSeconds;
             await Task.WhenAll(Enumerable.Range(0, Workers * 4).Select(i => executor.Submit(BenchWork.Trivial, i)));
 
-            var pids = executor.WorkerPids;
+            var pids = executor.Diagnostics.WorkerPids;
             await Task.Delay(200);
             var idleRss = pids.Average(pid => Native.ResidentBytes(pid)) / (1024.0 * 1024);
             var idlePrivate = pids.Average(pid => PrivateBytes(pid)) / (1024.0 * 1024);
@@ -75,16 +75,16 @@ public sealed class ProcessesHarness : IHarness
             var parallel = clock.Elapsed.TotalSeconds;
 
             // Recovery: kill one worker while idle, then time until a task is served on the executor with one fewer.
-            var victim = executor.WorkerPids[0];
+            var victim = executor.Diagnostics.WorkerPids[0];
             clock.Restart();
             Native.Kill(victim, Native.SIGKILL);
-            while (executor.WorkerPids.Contains(victim))
+            while (executor.Diagnostics.WorkerPids.Contains(victim))
             {
                 await Task.Yield();
             }
 
             await Task.WhenAll(Enumerable.Range(0, Workers * 2).Select(i => executor.Submit(BenchWork.Trivial, i)));
-            while (executor.WorkerPids.Length < Workers)
+            while (executor.Diagnostics.WorkerPids.Length < Workers)
             {
                 await Task.Delay(1);
             }

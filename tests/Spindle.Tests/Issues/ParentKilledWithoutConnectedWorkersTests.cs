@@ -28,7 +28,7 @@ public sealed class ParentKilledWithoutConnectedWorkersTests
     public async Task Shutdown_LetsTheJanitorGo()
     {
         var executor = (Spindle.Processes.ProcessExecutor)Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 1, Start = WorkerStart.Lazy, Output = static _ => { } });
-        var directory = executor.SocketDirectory;
+        var directory = executor.Diagnostics.SocketDirectory;
         var janitors = Janitors(directory);
         Assert.Single(janitors);
 

@@ -63,7 +63,7 @@ public sealed class ProcessExecutorTests
         using var stop = new CancellationTokenSource();
         var running = executor.Submit(ContractWorkAlias.WaitForToken, 600_000, stop.Token);
         await TestWait.UntilAsync(() => executor.Progress.Running == 1, "the task runs");
-        var pid = Assert.Single(((ProcessExecutor)executor).WorkerPids);
+        var pid = Assert.Single(((ProcessExecutor)executor).Diagnostics.WorkerPids);
 
         Process.GetProcessById(pid).Kill();
 
@@ -72,7 +72,7 @@ public sealed class ProcessExecutorTests
         Assert.Equal(pid, error.ProcessId);
         var next = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => executor.Submit(ContractWorkAlias.Square, i)));
         Assert.Equal(99 * 99, next[^1]);
-        Assert.DoesNotContain(pid, ((ProcessExecutor)executor).WorkerPids);
+        Assert.DoesNotContain(pid, ((ProcessExecutor)executor).Diagnostics.WorkerPids);
     }
 
     [Fact(Timeout = TestWait.Hard)]
@@ -301,9 +301,9 @@ public sealed class ProcessExecutorTests
     public async Task LazyStart_StartsNoWorkerUntilWorkArrives()
     {
         await using var executor = Create(2, new ProcessExecutorOptions { Start = WorkerStart.Lazy });
-        Assert.Empty(((ProcessExecutor)executor).WorkerPids);
+        Assert.Empty(((ProcessExecutor)executor).Diagnostics.WorkerPids);
         Assert.Equal(9, await executor.Submit(ContractWorkAlias.Square, 3));
-        Assert.NotEmpty(((ProcessExecutor)executor).WorkerPids);
+        Assert.NotEmpty(((ProcessExecutor)executor).Diagnostics.WorkerPids);
     }
 
     [Fact(Timeout = TestWait.Hard)]
@@ -332,10 +332,10 @@ public sealed class ProcessExecutorTests
     public async Task Shutdown_RemovesTheSocketDirectory_WhichWasPrivate()
     {
         var executor = (ProcessExecutor)Create(1);
-        var directory = executor.SocketDirectory;
+        var directory = executor.Diagnostics.SocketDirectory;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
         Assert.Equal(1, await executor.Submit(ContractWorkAlias.Square, 1));
-        var pid = Assert.Single(executor.WorkerPids);
+        var pid = Assert.Single(executor.Diagnostics.WorkerPids);
 
         await executor.ShutdownAsync();
 
@@ -350,14 +350,14 @@ public sealed class ProcessExecutorTests
         Assert.Equal(4, await executor.Submit(ContractWorkAlias.Square, 2));
 
         using var intruder = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await intruder.ConnectAsync(new UnixDomainSocketEndPoint(executor.SocketPath));
+        await intruder.ConnectAsync(new UnixDomainSocketEndPoint(executor.Diagnostics.SocketPath));
         await intruder.SendAsync(new HelloMessage(new byte[32], 1, Environment.ProcessId, null).ToFrame());
 
         // The parent closes the connection: a read returns end of stream.
         var buffer = new byte[16];
         var read = await intruder.ReceiveAsync(buffer).WaitAsync(TestWait.Generous);
         Assert.Equal(0, read);
-        await TestWait.UntilAsync(() => executor.RejectedConnections == 1, "the intruder is counted as rejected");
+        await TestWait.UntilAsync(() => executor.Diagnostics.RejectedConnections == 1, "the intruder is counted as rejected");
         Assert.Equal(9, await executor.Submit(ContractWorkAlias.Square, 3));
     }
 

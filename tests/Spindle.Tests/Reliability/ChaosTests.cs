@@ -52,7 +52,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         }
 
         clock.Stop();
-        var (retriedTasks, retriedItems) = executor.Retried;
+        var (retriedTasks, retriedItems) = executor.Diagnostics.Retried;
         Soak.Record(output, "chaos.retries_on.tasks", $"{count}");
         Soak.Record(output, "chaos.retries_on.exactly_once", $"{seen.Count(static n => n == 1)}");
         Soak.Record(output, "chaos.retries_on.wrong", $"{wrong}");
@@ -153,7 +153,7 @@ internal sealed class ChaosMonkey : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                var pids = executor.WorkerPids;
+                var pids = executor.Diagnostics.WorkerPids;
                 if (pids.Length > 0 && Native.Kill(pids[random.Next(pids.Length)], Native.SIGKILL))
                 {
                     kills++;

@@ -57,7 +57,7 @@ internal sealed class InProcessFakeWorker : IAsyncDisposable
         var parts = (await File.ReadAllTextAsync(file)).Trim().Split(' ');
         _lastWorkerId = id;
         LastToken = Convert.FromHexString(parts[0]);
-        var connection = await FakeConnection.OpenAsync(Executor.SocketPath, LastToken, id, int.Parse(parts[1], CultureInfo.InvariantCulture));
+        var connection = await FakeConnection.OpenAsync(Executor.Diagnostics.SocketPath, LastToken, id, int.Parse(parts[1], CultureInfo.InvariantCulture));
         return connection;
     }
 

@@ -99,14 +99,14 @@ public sealed class ProtocolAbuseTests(ITestOutputHelper output)
             Gen.Constant(replayable),
             Gen.Elements<byte>(1, 2, 3, 4, 5, 11, 12, 13, 200).Select(static type => Frames.OfType(type, 1)));
 
-        var refusedBefore = fake.Executor.RejectedConnections;
+        var refusedBefore = fake.Executor.Diagnostics.RejectedConnections;
         var sent = 0;
         var property = Prop.ForAll(intrusions.ToArbitrary(), bytes =>
         {
             Task.Run(async () =>
             {
                 using var intruder = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await intruder.ConnectAsync(new UnixDomainSocketEndPoint(fake.Executor.SocketPath));
+                await intruder.ConnectAsync(new UnixDomainSocketEndPoint(fake.Executor.Diagnostics.SocketPath));
                 if (bytes.Length > 0)
                 {
                     await intruder.SendAsync(bytes);
@@ -118,7 +118,7 @@ public sealed class ProtocolAbuseTests(ITestOutputHelper output)
                 // Refused: the parent closes the connection without a word (a welcome would be a frame).
                 var read = await intruder.ReceiveAsync(new byte[64]).WaitAsync(TestWait.Generous);
                 Assert.Equal(0, read);
-                await TestWait.UntilAsync(() => fake.Executor.RejectedConnections - refusedBefore == sent, $"intrusion {sent} is counted as refused");
+                await TestWait.UntilAsync(() => fake.Executor.Diagnostics.RejectedConnections - refusedBefore == sent, $"intrusion {sent} is counted as refused");
             }).GetAwaiter().GetResult();
         });
 
@@ -128,7 +128,7 @@ public sealed class ProtocolAbuseTests(ITestOutputHelper output)
         var task = fake.Executor.Submit(ReliabilityWork.Square, 9);
         await honest.ServeSquaresAsync(() => task.IsCompleted);
         Assert.Equal(81, await task);
-        Soak.Record(output, "protocol.intruders_refused", $"{fake.Executor.RejectedConnections - refusedBefore} of {sent}");
+        Soak.Record(output, "protocol.intruders_refused", $"{fake.Executor.Diagnostics.RejectedConnections - refusedBefore} of {sent}");
     }
 
     /// <summary>Two tasks sent to a fresh fake worker, which answers with the script and hangs up; how each ended, and what the parent allocated.</summary>

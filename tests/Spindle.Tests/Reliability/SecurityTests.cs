@@ -20,7 +20,7 @@ public sealed partial class SecurityTests(ITestOutputHelper output)
         await using var executor = (ProcessExecutor)Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 1, Output = static _ => { } });
         Assert.Equal(4, await executor.Submit(ReliabilityWork.Square, 2));
 
-        var status = Stat(executor.SocketDirectory);
+        var status = Stat(executor.Diagnostics.SocketDirectory);
         Assert.Equal("700", status.Mode);
         Assert.Equal(geteuid().ToString(System.Globalization.CultureInfo.InvariantCulture), status.Owner);
         Soak.Record(output, "security.socket_directory", $"mode {status.Mode}, owner uid {status.Owner} (this user)");
@@ -31,14 +31,14 @@ public sealed partial class SecurityTests(ITestOutputHelper output)
     {
         await using var executor = (ProcessExecutor)Executor.Processes(new ProcessExecutorOptions { MaxWorkers = 1, Output = static _ => { } });
         Assert.Equal(4, await executor.Submit(ReliabilityWork.Square, 2));
-        var worker = Assert.Single(executor.WorkerPids);
+        var worker = Assert.Single(executor.Diagnostics.WorkerPids);
 
         // A separate process of this same user (so the directory lets it in), claiming to be the live worker.
-        using var intruder = ProcessProbe.StartDummy("intruder", executor.SocketPath, "1", worker.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var intruder = ProcessProbe.StartDummy("intruder", executor.Diagnostics.SocketPath, "1", worker.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var verdict = await ProcessProbe.ReadLineStartingWith(intruder, "intruder:").WaitAsync(TestWait.Generous);
 
         Assert.Equal("refused", verdict);
-        await TestWait.UntilAsync(() => executor.RejectedConnections == 1, "the intruder is counted as refused");
+        await TestWait.UntilAsync(() => executor.Diagnostics.RejectedConnections == 1, "the intruder is counted as refused");
         Assert.Equal(9, await executor.Submit(ReliabilityWork.Square, 3));
     }
 
