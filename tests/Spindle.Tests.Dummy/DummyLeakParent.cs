@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spindle;
+using Spindle.Internal;
 using Spindle.Processes;
 
 namespace Spindle.Tests.Dummy;
@@ -41,7 +42,7 @@ internal static class DummyLeakParent
             results++;
             if (results % Math.Max(1, tasks / 10) == 0)
             {
-                samples.Add(Native.ResidentBytes(Environment.ProcessId));
+                samples.Add(ResidentMemory.Of(Environment.ProcessId));
                 threads.Add(System.Diagnostics.Process.GetCurrentProcess().Threads.Count);
                 descriptors.Add(Directory.GetFiles("/proc/self/fd").Length);
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Spindle.Internal;
 using Spindle.Processes;
 
 namespace Spindle.Benchmarks.Processes;
@@ -47,7 +48,7 @@ public sealed class ProcessesHarness : IHarness
 
             var pids = executor.Diagnostics.WorkerPids;
             await Task.Delay(200);
-            var idleRss = pids.Average(pid => Native.ResidentBytes(pid)) / (1024.0 * 1024);
+            var idleRss = pids.Average(pid => ResidentMemory.Of(pid)) / (1024.0 * 1024);
             var idlePrivate = pids.Average(pid => PrivateBytes(pid)) / (1024.0 * 1024);
 
             clock.Restart();
@@ -77,7 +78,7 @@ public sealed class ProcessesHarness : IHarness
             // Recovery: kill one worker while idle, then time until a task is served on the executor with one fewer.
             var victim = executor.Diagnostics.WorkerPids[0];
             clock.Restart();
-            Native.Kill(victim, Native.SIGKILL);
+            Libc.Signal(victim, Libc.SIGKILL);
             while (executor.Diagnostics.WorkerPids.Contains(victim))
             {
                 await Task.Yield();

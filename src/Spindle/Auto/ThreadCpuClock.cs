@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Spindle.Internal;
 
 namespace Spindle.Auto;
 
@@ -8,9 +8,8 @@ namespace Spindle.Auto;
 /// on a busy machine a computing thread is preempted, and counting that as "waiting" would make CPU-bound work
 /// look I/O-bound. Linux's /proc/thread-self/schedstat has both; clock_gettime is the fallback for CPU time.
 /// </summary>
-internal static partial class ThreadCpuClock
+internal static class ThreadCpuClock
 {
-    private const int ClockThreadCpuTime = 3;
     private static bool s_schedstatWorks = File.Exists("/proc/thread-self/schedstat");
 
     /// <summary>(CPU nanoseconds, run-queue nanoseconds) of the calling thread so far.</summary>
@@ -29,16 +28,6 @@ internal static partial class ThreadCpuClock
             }
         }
 
-        return (clock_gettime(ClockThreadCpuTime, out var spec) == 0 ? (spec.Seconds * 1_000_000_000L) + spec.Nanoseconds : 0, 0);
-    }
-
-    [LibraryImport("libc")]
-    private static partial int clock_gettime(int clock, out TimeSpec spec);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
+        return (Libc.ClockGetTime(Libc.CLOCK_THREAD_CPUTIME_ID, out var spec) == 0 ? (spec.Seconds * 1_000_000_000L) + spec.Nanoseconds : 0, 0);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -43,7 +44,7 @@ internal sealed unsafe class CapturedOutput : IDisposable
     }
 
     /// <summary>How many bytes the job wrote.</summary>
-    public long Length => _fd >= 0 ? Math.Max(Posix.LSeek(_fd, 0, Posix.SEEK_END), 0) : _bytes.Length;
+    public long Length => _fd >= 0 ? Math.Max(Libc.LSeek(_fd, 0, Libc.SEEK_END), 0) : _bytes.Length;
 
     /// <summary>Reads a small output into memory and closes its descriptor; a large one stays where it is.</summary>
     public void ShrinkIfSmall()
@@ -75,10 +76,10 @@ internal sealed unsafe class CapturedOutput : IDisposable
                 nint read;
                 fixed (byte* p = buffer)
                 {
-                    read = Posix.PRead(_fd, p, buffer.Length, offset);
+                    read = Libc.PRead(_fd, p, buffer.Length, offset);
                 }
 
-                if (read < 0 && Marshal.GetLastPInvokeError() == Posix.EINTR)
+                if (read < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR)
                 {
                     continue;
                 }
@@ -102,7 +103,7 @@ internal sealed unsafe class CapturedOutput : IDisposable
     {
         if (_fd >= 0)
         {
-            _ = Posix.Close(_fd);
+            _ = Libc.Close(_fd);
             _fd = -1;
         }
     }

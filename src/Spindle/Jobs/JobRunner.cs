@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -467,7 +468,7 @@ public static class JobRunner
             {
                 // Only a direct exec, or a command line over the kernel's limits (E2BIG), can fail here: report it as a
                 // shell would, exit value 127.
-                var message = Encoding.UTF8.GetBytes(e.NativeErrorCode == Posix.E2BIG
+                var message = Encoding.UTF8.GetBytes(e.NativeErrorCode == Libc.E2BIG
                     ? $"spindle: Error: Command line too long ({launch.Command.Length} characters) for job {seq}: Linux takes at most 128 KiB in one argument and about 2 MiB in all; pass large values through a file instead.\n"
                     : $"spindle: cannot run '{launch.Argv?[0] ?? _options.Shell}': {e.Message}\n");
                 return new Attempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, CapturedOutput.Empty, CapturedOutput.FromBytes(message), 0, TimedOut: false, Killed: false, Written: false);
@@ -510,13 +511,13 @@ public static class JobRunner
                 _timeouts?.Remove(slot);
             }
 
-            var (exit, signal) = Posix.DecodeWaitStatus(status);
+            var (exit, signal) = Libc.DecodeWaitStatus(status);
             var timedOut = timer is not null && timer.Fired;
             if (timedOut)
             {
                 // GNU parallel logs a timed-out job with exit value -1 and the signal that ended it.
                 exit = -1;
-                signal = signal == 0 ? Posix.SIGTERM : signal;
+                signal = signal == 0 ? Libc.SIGTERM : signal;
             }
 
             return new Attempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);

@@ -2,6 +2,7 @@ using System.Collections;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Text;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -30,7 +31,7 @@ internal sealed unsafe class JobSpawner : IDisposable
     {
         _shell = Utf8Z(shell);
         _shellName = Path.GetFileName(shell);
-        _parallelPid = $"PARALLEL_PID={Posix.GetPid()}";
+        _parallelPid = $"PARALLEL_PID={Libc.GetPid()}";
         var entries = new List<string>();
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
@@ -58,15 +59,15 @@ internal sealed unsafe class JobSpawner : IDisposable
         {
             if (mode == JobOutputMode.Group)
             {
-                outRead = outWrite = CheckFd(Posix.MemfdCreate("spindle-out", Posix.MFD_CLOEXEC), "memfd_create");
-                errRead = errWrite = CheckFd(Posix.MemfdCreate("spindle-err", Posix.MFD_CLOEXEC), "memfd_create");
+                outRead = outWrite = CheckFd(Libc.MemfdCreate("spindle-out", Libc.MFD_CLOEXEC), "memfd_create");
+                errRead = errWrite = CheckFd(Libc.MemfdCreate("spindle-err", Libc.MFD_CLOEXEC), "memfd_create");
             }
             else
             {
                 var fds = stackalloc int[2];
-                CheckFd(Posix.Pipe2(fds, Posix.O_CLOEXEC), "pipe2");
+                CheckFd(Libc.Pipe2(fds, Libc.O_CLOEXEC), "pipe2");
                 (outRead, outWrite) = (fds[0], fds[1]);
-                CheckFd(Posix.Pipe2(fds, Posix.O_CLOEXEC), "pipe2");
+                CheckFd(Libc.Pipe2(fds, Libc.O_CLOEXEC), "pipe2");
                 (errRead, errWrite) = (fds[0], fds[1]);
             }
 
@@ -74,8 +75,8 @@ internal sealed unsafe class JobSpawner : IDisposable
             if (mode != JobOutputMode.Group)
             {
                 // The child holds its own copies now; ours must go so that EOF arrives when the job's tree exits.
-                _ = Posix.Close(outWrite);
-                _ = Posix.Close(errWrite);
+                _ = Libc.Close(outWrite);
+                _ = Libc.Close(errWrite);
             }
 
             return new RunningJob(pid, outRead, errRead, mode);
@@ -111,10 +112,10 @@ internal sealed unsafe class JobSpawner : IDisposable
         strings.Add($"PARALLEL_JOBSLOT={slot}");
         strings.Add(_parallelPid);
 
-        var actions = NativeMemory.AllocZeroed(Posix.FileActionsSize);
-        var attr = NativeMemory.AllocZeroed(Posix.SpawnAttrSize);
-        var mask = NativeMemory.AllocZeroed(Posix.SigSetSize);
-        var defaults = NativeMemory.AllocZeroed(Posix.SigSetSize);
+        var actions = NativeMemory.AllocZeroed(Libc.FileActionsSize);
+        var attr = NativeMemory.AllocZeroed(Libc.SpawnAttrSize);
+        var mask = NativeMemory.AllocZeroed(Libc.SigSetSize);
+        var defaults = NativeMemory.AllocZeroed(Libc.SigSetSize);
         var pointers = (byte**)NativeMemory.AllocZeroed((nuint)strings.Count, (nuint)sizeof(byte*));
         var block = PackStrings(strings, pointers);
         var argvPtrs = (byte**)NativeMemory.AllocZeroed((nuint)(argc + 1), (nuint)sizeof(byte*));
@@ -136,38 +137,38 @@ internal sealed unsafe class JobSpawner : IDisposable
                 envPtrs[_environmentCount + i] = pointers[argc + i];
             }
 
-            Check(Posix.FileActionsInit(actions), "posix_spawn_FileActionsInit");
+            Check(Libc.FileActionsInit(actions), "posix_spawn_FileActionsInit");
             if (stdinFd >= 0)
             {
-                Check(Posix.FileActionsAddDup2(actions, stdinFd, 0), "posix_spawn_FileActionsAddDup2");
+                Check(Libc.FileActionsAddDup2(actions, stdinFd, 0), "posix_spawn_FileActionsAddDup2");
             }
             else
             {
                 fixed (byte* devNull = DevNull)
                 {
-                    Check(Posix.FileActionsAddOpen(actions, 0, devNull, Posix.O_RDONLY, 0), "posix_spawn_FileActionsAddOpen");
+                    Check(Libc.FileActionsAddOpen(actions, 0, devNull, Libc.O_RDONLY, 0), "posix_spawn_FileActionsAddOpen");
                 }
             }
 
-            Check(Posix.FileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_FileActionsAddDup2");
-            Check(Posix.FileActionsAddDup2(actions, stderrFd, 2), "posix_spawn_FileActionsAddDup2");
+            Check(Libc.FileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_FileActionsAddDup2");
+            Check(Libc.FileActionsAddDup2(actions, stderrFd, 2), "posix_spawn_FileActionsAddDup2");
 
-            Check(Posix.SpawnAttrInit(attr), "posix_spawn_SpawnAttrInit");
+            Check(Libc.SpawnAttrInit(attr), "posix_spawn_SpawnAttrInit");
             // Own process group (pgid = pid): one kill(-pgid) reaches the job's whole tree, and the terminal's
             // Ctrl-C reaches only us, so that we decide how jobs end (as GNU parallel does).
-            Check(Posix.SpawnAttrSetFlags(attr, Posix.POSIX_SPAWN_SETPGROUP | Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF), "posix_spawn_SpawnAttrSetFlags");
-            Check(Posix.SpawnAttrSetPGroup(attr, 0), "posix_spawn_SpawnAttrSetPGroup");
-            _ = Posix.SigEmptySet(mask);
-            Check(Posix.SpawnAttrSetSigMask(attr, mask), "posix_spawn_SpawnAttrSetSigMask");
+            Check(Libc.SpawnAttrSetFlags(attr, Libc.POSIX_SPAWN_SETPGROUP | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF), "posix_spawn_SpawnAttrSetFlags");
+            Check(Libc.SpawnAttrSetPGroup(attr, 0), "posix_spawn_SpawnAttrSetPGroup");
+            _ = Libc.SigEmptySet(mask);
+            Check(Libc.SpawnAttrSetSigMask(attr, mask), "posix_spawn_SpawnAttrSetSigMask");
             // The runtime ignores SIGPIPE (and an ignored signal survives exec); a job must get the default back,
             // or `yes | head` inside a job would never end.
-            _ = Posix.SigEmptySet(defaults);
-            foreach (var signal in (ReadOnlySpan<int>)[Posix.SIGPIPE, Posix.SIGINT, Posix.SIGQUIT, Posix.SIGTERM, Posix.SIGHUP, Posix.SIGCHLD, Posix.SIGCONT, Posix.SIGTSTP, Posix.SIGTTIN, Posix.SIGTTOU, Posix.SIGUSR1, Posix.SIGUSR2, Posix.SIGALRM, Posix.SIGXFSZ, Posix.SIGWINCH])
+            _ = Libc.SigEmptySet(defaults);
+            foreach (var signal in (ReadOnlySpan<int>)[Libc.SIGPIPE, Libc.SIGINT, Libc.SIGQUIT, Libc.SIGTERM, Libc.SIGHUP, Libc.SIGCHLD, Libc.SIGCONT, Libc.SIGTSTP, Libc.SIGTTIN, Libc.SIGTTOU, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGALRM, Libc.SIGXFSZ, Libc.SIGWINCH])
             {
-                _ = Posix.SigAddSet(defaults, signal);
+                _ = Libc.SigAddSet(defaults, signal);
             }
 
-            Check(Posix.SpawnAttrSetSigDefault(attr, defaults), "posix_spawn_SpawnAttrSetSigDefault");
+            Check(Libc.SpawnAttrSetSigDefault(attr, defaults), "posix_spawn_SpawnAttrSetSigDefault");
 
             int pid;
             int error;
@@ -175,12 +176,12 @@ internal sealed unsafe class JobSpawner : IDisposable
             {
                 fixed (byte* shell = _shell)
                 {
-                    error = Posix.PosixSpawn(out pid, shell, actions, attr, argvPtrs, envPtrs);
+                    error = Libc.PosixSpawn(out pid, shell, actions, attr, argvPtrs, envPtrs);
                 }
             }
             else
             {
-                error = Posix.PosixSpawnP(out pid, argvPtrs[0], actions, attr, argvPtrs, envPtrs);
+                error = Libc.PosixSpawnP(out pid, argvPtrs[0], actions, attr, argvPtrs, envPtrs);
             }
 
             if (error != 0)
@@ -192,8 +193,8 @@ internal sealed unsafe class JobSpawner : IDisposable
         }
         finally
         {
-            _ = Posix.FileActionsDestroy(actions);
-            _ = Posix.SpawnAttrDestroy(attr);
+            _ = Libc.FileActionsDestroy(actions);
+            _ = Libc.SpawnAttrDestroy(attr);
             NativeMemory.Free(actions);
             NativeMemory.Free(attr);
             NativeMemory.Free(mask);
@@ -256,7 +257,7 @@ internal sealed unsafe class JobSpawner : IDisposable
     {
         if (fd >= 0)
         {
-            _ = Posix.Close(fd);
+            _ = Libc.Close(fd);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Runtime.InteropServices;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -65,7 +66,7 @@ internal sealed unsafe class PipeChunk : IDisposable
     /// <summary>A chunk holding <paramref name="header"/> then <paramref name="count"/> bytes of the file <paramref name="fileFd"/> from <paramref name="offset"/> (the chunk keeps its own descriptor).</summary>
     public static PipeChunk FromFile(byte[] header, int fileFd, long offset, long count)
     {
-        var own = Posix.FcntlDupCloexec(fileFd, Posix.F_DUPFD_CLOEXEC, 0);
+        var own = Libc.FcntlDupCloexec(fileFd, Libc.F_DUPFD_CLOEXEC, 0);
         if (own < 0)
         {
             throw new IOException($"Duplicating the --pipepart file's descriptor failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
@@ -83,7 +84,7 @@ internal sealed unsafe class PipeChunk : IDisposable
         if (_fileFd < 0)
         {
             // The job shares our file offset (dup2 shares the open file), so a retry starts from the start again.
-            if (Posix.LSeek(_fd, 0, Posix.SEEK_SET) < 0)
+            if (Libc.LSeek(_fd, 0, Libc.SEEK_SET) < 0)
             {
                 throw new IOException($"Rewinding a job's --pipe input failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
             }
@@ -92,19 +93,19 @@ internal sealed unsafe class PipeChunk : IDisposable
         }
 
         var fds = stackalloc int[2];
-        if (Posix.Pipe2(fds, Posix.O_CLOEXEC) < 0)
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC) < 0)
         {
             throw new IOException($"Creating a job's --pipepart input (pipe2) failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
         }
 
         // A 1 MiB pipe moves a part in a sixteenth of the splices of the default 64 KiB; refused above the system's
         // pipe-max-size, which only costs speed.
-        _ = Posix.Fcntl(fds[1], Posix.F_SETPIPE_SZ, 1 << 20);
-        var source = Posix.FcntlDupCloexec(_fileFd, Posix.F_DUPFD_CLOEXEC, 0);
+        _ = Libc.Fcntl(fds[1], Libc.F_SETPIPE_SZ, 1 << 20);
+        var source = Libc.FcntlDupCloexec(_fileFd, Libc.F_DUPFD_CLOEXEC, 0);
         if (source < 0)
         {
-            _ = Posix.Close(fds[0]);
-            _ = Posix.Close(fds[1]);
+            _ = Libc.Close(fds[0]);
+            _ = Libc.Close(fds[1]);
             throw new IOException($"Duplicating the --pipepart file's descriptor failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
         }
 
@@ -120,7 +121,7 @@ internal sealed unsafe class PipeChunk : IDisposable
         var readEnd = Interlocked.Exchange(ref _readEnd, -1);
         if (readEnd >= 0)
         {
-            _ = Posix.Close(readEnd);
+            _ = Libc.Close(readEnd);
         }
     }
 
@@ -133,8 +134,8 @@ internal sealed unsafe class PipeChunk : IDisposable
             WriteAll(pipe, header);
             while (count > 0)
             {
-                var moved = Posix.Splice(source, &offset, pipe, null, (nint)Math.Min(count, 1 << 20), Posix.SPLICE_F_MOVE);
-                if (moved < 0 && Marshal.GetLastPInvokeError() == Posix.EINTR)
+                var moved = Libc.Splice(source, &offset, pipe, null, (nint)Math.Min(count, 1 << 20), Libc.SPLICE_F_MOVE);
+                if (moved < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR)
                 {
                     continue;
                 }
@@ -154,14 +155,14 @@ internal sealed unsafe class PipeChunk : IDisposable
         }
         finally
         {
-            _ = Posix.Close(pipe);
-            _ = Posix.Close(source);
+            _ = Libc.Close(pipe);
+            _ = Libc.Close(source);
         }
     }
 
     private static int Create()
     {
-        var fd = Posix.MemfdCreate("spindle-pipe", Posix.MFD_CLOEXEC);
+        var fd = Libc.MemfdCreate("spindle-pipe", Libc.MFD_CLOEXEC);
         if (fd < 0)
         {
             throw new IOException($"Creating a job's --pipe input (memfd_create) failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
@@ -177,8 +178,8 @@ internal sealed unsafe class PipeChunk : IDisposable
             var at = 0;
             while (at < bytes.Length)
             {
-                var written = Posix.Write(fd, start + at, bytes.Length - at);
-                if (written < 0 && Marshal.GetLastPInvokeError() == Posix.EINTR)
+                var written = Libc.Write(fd, start + at, bytes.Length - at);
+                if (written < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR)
                 {
                     continue;
                 }
@@ -200,7 +201,7 @@ internal sealed unsafe class PipeChunk : IDisposable
         {
             if (fd >= 0)
             {
-                _ = Posix.Close(fd);
+                _ = Libc.Close(fd);
             }
         }
     }

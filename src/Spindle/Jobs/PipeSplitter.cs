@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -46,7 +47,7 @@ internal sealed class PipeSplitter
     }
 
     /// <summary>Whether this process's stdin is a pipe that <see cref="SpliceStandardInput"/> can cut: block mode, no header, a boundary.</summary>
-    public bool CanSpliceStandardInput() => _header is null && _records is null && _boundary.Length > 0 && Posix.Fcntl(0, Posix.F_GETPIPE_SZ, 0) > 0;
+    public bool CanSpliceStandardInput() => _header is null && _records is null && _boundary.Length > 0 && Libc.Fcntl(0, Libc.F_GETPIPE_SZ, 0) > 0;
 
     /// <summary>
     /// The chunks of this process's stdin when it is a pipe, moved into each chunk's memfd by splice, so that the
@@ -58,13 +59,13 @@ internal sealed class PipeSplitter
     {
         const int Window = 1 << 20;
         // Larger pipes mean fewer wake-ups of the writer and of us; refused above pipe-max-size, which costs only speed.
-        _ = Posix.Fcntl(0, Posix.F_SETPIPE_SZ, Window);
+        _ = Libc.Fcntl(0, Libc.F_SETPIPE_SZ, Window);
         var (peekIn, peekOut) = OpenPeekPipe();
         try
         {
-            _ = Posix.Fcntl(peekOut, Posix.F_SETPIPE_SZ, Window);
+            _ = Libc.Fcntl(peekOut, Libc.F_SETPIPE_SZ, Window);
             // No more than either pipe holds: tee copies only what stdin's pipe has, into what the peek pipe can take.
-            var peekLength = (int)Math.Min(Math.Min(Posix.Fcntl(0, Posix.F_GETPIPE_SZ, 0), Posix.Fcntl(peekOut, Posix.F_GETPIPE_SZ, 0)), Math.Min(Window, _block));
+            var peekLength = (int)Math.Min(Math.Min(Libc.Fcntl(0, Libc.F_GETPIPE_SZ, 0), Libc.Fcntl(peekOut, Libc.F_GETPIPE_SZ, 0)), Math.Min(Window, _block));
             var peek = new byte[peekLength];
             var ended = false;
             while (!ended)
@@ -122,13 +123,13 @@ internal sealed class PipeSplitter
                 }
                 catch
                 {
-                    _ = Posix.Close(fd);
+                    _ = Libc.Close(fd);
                     throw;
                 }
 
                 if (length == 0)
                 {
-                    _ = Posix.Close(fd);
+                    _ = Libc.Close(fd);
                     yield break;
                 }
 
@@ -137,22 +138,22 @@ internal sealed class PipeSplitter
         }
         finally
         {
-            _ = Posix.Close(peekIn);
-            _ = Posix.Close(peekOut);
+            _ = Libc.Close(peekIn);
+            _ = Libc.Close(peekOut);
         }
     }
 
     // Whether stdin's writer has closed its end (POLLHUP), so that what the pipe holds is all there will be.
     private static unsafe bool WriterClosed()
     {
-        var poll = new Posix.PollFd { Fd = 0, Events = Posix.POLLIN };
-        return Posix.Poll(&poll, 1, 0) > 0 && (poll.Revents & Posix.POLLHUP) != 0;
+        var poll = new Libc.PollFd { Fd = 0, Events = Libc.POLLIN };
+        return Libc.Poll(&poll, 1, 0) > 0 && (poll.Revents & Libc.POLLHUP) != 0;
     }
 
     private static unsafe (int Read, int Write) OpenPeekPipe()
     {
         var fds = stackalloc int[2];
-        if (Posix.Pipe2(fds, Posix.O_CLOEXEC) < 0)
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC) < 0)
         {
             throw new IOException($"Creating the --pipe peek pipe failed: {new System.ComponentModel.Win32Exception(System.Runtime.InteropServices.Marshal.GetLastPInvokeError()).Message}.");
         }
@@ -166,8 +167,8 @@ internal sealed class PipeSplitter
         long moved = 0;
         while (moved < count)
         {
-            var n = Posix.Splice(0, null, fd, null, (nint)Math.Min(count - moved, 1L << 30), Posix.SPLICE_F_MOVE);
-            if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Posix.EINTR)
+            var n = Libc.Splice(0, null, fd, null, (nint)Math.Min(count - moved, 1L << 30), Libc.SPLICE_F_MOVE);
+            if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
             {
                 continue;
             }
@@ -192,7 +193,7 @@ internal sealed class PipeSplitter
     private static unsafe int Peek(int peekIn, int peekOut, byte[] peek)
     {
         nint seen;
-        while ((seen = Posix.Tee(0, peekOut, peek.Length, 0)) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Posix.EINTR)
+        while ((seen = Libc.Tee(0, peekOut, peek.Length, 0)) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
         {
         }
 
@@ -206,8 +207,8 @@ internal sealed class PipeSplitter
         {
             while (read < seen)
             {
-                var n = Posix.Read(peekIn, start + read, seen - read);
-                if (n <= 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Posix.EINTR)
+                var n = Libc.Read(peekIn, start + read, seen - read);
+                if (n <= 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Libc.EINTR)
                 {
                     throw new IOException("Reading the --pipe peek pipe failed.");
                 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Spindle.Internal;
 
 namespace Spindle.Jobs;
 
@@ -7,7 +8,7 @@ namespace Spindle.Jobs;
 internal sealed class RunningJob
 {
     // GNU parallel's default --termseq: TERM, wait up to 200 ms, TERM, 100 ms, TERM, 50 ms, KILL, 25 ms.
-    private static readonly (int Signal, int WaitMs)[] TermSequence = [(Posix.SIGTERM, 200), (Posix.SIGTERM, 100), (Posix.SIGTERM, 50), (Posix.SIGKILL, 25)];
+    private static readonly (int Signal, int WaitMs)[] TermSequence = [(Libc.SIGTERM, 200), (Libc.SIGTERM, 100), (Libc.SIGTERM, 50), (Libc.SIGKILL, 25)];
 
     private int _stdout;
     private int _stderr;
@@ -45,7 +46,7 @@ internal sealed class RunningJob
     {
         while (true)
         {
-            var reaped = Posix.WaitPid(Pid, out var status, block ? 0 : Posix.WNOHANG);
+            var reaped = Libc.WaitPid(Pid, out var status, block ? 0 : Libc.WNOHANG);
             if (reaped == Pid)
             {
                 return status;
@@ -56,7 +57,7 @@ internal sealed class RunningJob
                 return null;
             }
 
-            if (Marshal.GetLastPInvokeError() != Posix.EINTR)
+            if (Marshal.GetLastPInvokeError() != Libc.EINTR)
             {
                 return 0xff00;
             }
@@ -99,16 +100,16 @@ internal sealed class RunningJob
         int? status = null;
         try
         {
-            var fds = stackalloc Posix.PollFd[2];
-            fds[0] = new Posix.PollFd { Fd = _stdout, Events = Posix.POLLIN };
-            fds[1] = new Posix.PollFd { Fd = _stderr, Events = Posix.POLLIN };
+            var fds = stackalloc Libc.PollFd[2];
+            fds[0] = new Libc.PollFd { Fd = _stdout, Events = Libc.POLLIN };
+            fds[1] = new Libc.PollFd { Fd = _stderr, Events = Libc.POLLIN };
             var open = 2;
             while (open > 0)
             {
-                var ready = Posix.Poll(fds, 2, status is null ? LeaderCheckMs : 0);
+                var ready = Libc.Poll(fds, 2, status is null ? LeaderCheckMs : 0);
                 if (ready < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Posix.EINTR)
+                    if (Marshal.GetLastPInvokeError() == Libc.EINTR)
                     {
                         continue;
                     }
@@ -147,7 +148,7 @@ internal sealed class RunningJob
 
                 for (var i = 0; i < 2; i++)
                 {
-                    if (fds[i].Fd < 0 || (fds[i].Revents & (Posix.POLLIN | Posix.POLLHUP | Posix.POLLERR)) == 0)
+                    if (fds[i].Fd < 0 || (fds[i].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) == 0)
                     {
                         continue;
                     }
@@ -155,14 +156,14 @@ internal sealed class RunningJob
                     nint read;
                     fixed (byte* p = buffer)
                     {
-                        read = Posix.Read(fds[i].Fd, p, buffer.Length);
+                        read = Libc.Read(fds[i].Fd, p, buffer.Length);
                     }
 
                     if (read > 0)
                     {
                         onData(i == 1, buffer.AsSpan(0, (int)read));
                     }
-                    else if (read == 0 || Marshal.GetLastPInvokeError() != Posix.EINTR)
+                    else if (read == 0 || Marshal.GetLastPInvokeError() != Libc.EINTR)
                     {
                         // Negative fd: poll ignores the entry from now on.
                         fds[i].Fd = -1;
@@ -197,12 +198,12 @@ internal sealed class RunningJob
     {
         if (_stdout >= 0)
         {
-            _ = Posix.Close(_stdout);
+            _ = Libc.Close(_stdout);
         }
 
         if (_stderr >= 0)
         {
-            _ = Posix.Close(_stderr);
+            _ = Libc.Close(_stderr);
         }
 
         _stdout = _stderr = -1;
@@ -231,7 +232,7 @@ internal sealed class RunningJob
                 return;
             }
 
-            _ = Posix.Kill(-Pid, signal);
+            _ = Libc.Kill(-Pid, signal);
             var waited = 0;
             while (waited < waitMs && GroupAlive())
             {
@@ -242,7 +243,7 @@ internal sealed class RunningJob
     }
 
     /// <summary>Whether any process of the job's group still exists (a zombie leader counts until reaped).</summary>
-    private bool GroupAlive() => Posix.Kill(-Pid, 0) == 0;
+    private bool GroupAlive() => Libc.Kill(-Pid, 0) == 0;
 
     public JobOutputMode Mode => _mode;
 }

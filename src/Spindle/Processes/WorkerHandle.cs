@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
@@ -228,7 +229,7 @@ internal sealed class WorkerHandle
             return;
         }
 
-        if (!Native.KillGroup(Pid, Native.SIGKILL))
+        if (!Libc.KillGroup(Pid, Libc.SIGKILL))
         {
             // The group may not exist yet if the worker died before setting it up.
             try

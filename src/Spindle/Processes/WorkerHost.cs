@@ -58,7 +58,7 @@ internal sealed class WorkerHost
 
         // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
         // worker together with every process its tasks started.
-        Native.BecomeGroupLeader();
+        Libc.BecomeGroupLeader();
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
         var host = new WorkerHost(socketPath, parentPid, maxFrame, memoryLimit);
@@ -122,7 +122,7 @@ internal sealed class WorkerHost
         {
             // Plain libc calls and file streams: System.Net.Sockets would cost a fresh worker about 10 ms of CPU and
             // seven more assemblies before its first task (measured by the worker-startup harness).
-            var (read, write) = Native.ConnectUnixSocket(path);
+            var (read, write) = WorkerSocket.Connect(path);
             return (new FileStream(read, FileAccess.Read, bufferSize: 0), new FileStream(write, FileAccess.Write, bufferSize: 0));
         }
 
@@ -361,7 +361,7 @@ internal sealed class WorkerHost
         if (now - _rssSampledAt >= 10)
         {
             _rssSampledAt = now;
-            _rss = Native.ResidentBytes(Environment.ProcessId);
+            _rss = ResidentMemory.Of(Environment.ProcessId);
         }
 
         return _rss;
@@ -381,7 +381,7 @@ internal sealed class WorkerHost
         }
 
         _rssSampledAt = now;
-        _rss = Native.ResidentBytes(Environment.ProcessId);
+        _rss = ResidentMemory.Of(Environment.ProcessId);
         return _rss > _memoryLimit;
     }
 
@@ -392,7 +392,7 @@ internal sealed class WorkerHost
         while (true)
         {
             Thread.Sleep(250);
-            if (_parentPid > 0 && Native.ParentPid() != _parentPid)
+            if (_parentPid > 0 && Libc.GetPPid() != _parentPid)
             {
                 DieWithParent();
             }
@@ -406,12 +406,12 @@ internal sealed class WorkerHost
     private int Abandon(Exception cause)
     {
         // An orphan is handed to a new parent a moment after its old parent's descriptors close: wait that moment out.
-        for (var i = 0; i < 100 && _parentPid > 0 && Native.ParentPid() == _parentPid; i++)
+        for (var i = 0; i < 100 && _parentPid > 0 && Libc.GetPPid() == _parentPid; i++)
         {
             Thread.Sleep(10);
         }
 
-        if (_parentPid > 0 && Native.ParentPid() != _parentPid)
+        if (_parentPid > 0 && Libc.GetPPid() != _parentPid)
         {
             DieWithParent();
         }
@@ -435,7 +435,7 @@ internal sealed class WorkerHost
         }
 
         Sharing.SharedRoot.RemoveParentsAfterItsDeath();
-        Native.KillGroup(Environment.ProcessId, Native.SIGKILL);
+        Libc.KillGroup(Environment.ProcessId, Libc.SIGKILL);
         Environment.Exit(70);
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
 namespace Spindle.Processes;
@@ -465,7 +466,7 @@ internal sealed class WorkerSet
 
                 if (_options.MemoryLimitBytes is { } limit && worker.InFlight.Count > 0)
                 {
-                    var rss = Native.ResidentBytes(worker.Pid);
+                    var rss = ResidentMemory.Of(worker.Pid);
                     if (rss > 2 * limit)
                     {
                         worker.MarkOverMemoryLocked(rss);

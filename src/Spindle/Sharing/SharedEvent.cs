@@ -46,7 +46,7 @@ public sealed unsafe class SharedEvent : IDisposable, ISharedObject<SharedEvent>
         // The exchange is a full barrier: either a waiter's count is seen here, or that waiter sees the state set.
         if (Interlocked.Exchange(ref *State, 1) == 0 && Volatile.Read(ref *Sleepers) > 0)
         {
-            SharingNative.Wake(State);
+            Futex.Wake(State);
         }
     }
 
@@ -98,7 +98,7 @@ public sealed unsafe class SharedEvent : IDisposable, ISharedObject<SharedEvent>
         }
 
         // Cancelling wakes every sleeper on this word; the others find the event still unset and sleep again.
-        using var registration = cancellationToken.UnsafeRegister(static s => SharingNative.Wake((int*)(nint)s!), (nint)State);
+        using var registration = cancellationToken.UnsafeRegister(static s => Futex.Wake((int*)(nint)s!), (nint)State);
         var deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
         Interlocked.Increment(ref *Sleepers);
         try
@@ -112,7 +112,7 @@ public sealed unsafe class SharedEvent : IDisposable, ISharedObject<SharedEvent>
                     return false;
                 }
 
-                SharingNative.Wait(State, 0, left);
+                Futex.Wait(State, 0, left);
             }
 
             return true;

@@ -73,7 +73,7 @@ public sealed unsafe class SharedLock : IDisposable, ISharedObject<SharedLock>
 
         if (was == Contended)
         {
-            SharingNative.Wake(Word, 1);
+            Futex.Wake(Word, 1);
         }
     }
 
@@ -128,7 +128,7 @@ public sealed unsafe class SharedLock : IDisposable, ISharedObject<SharedLock>
                 return false;
             }
 
-            SharingNative.Wait(word, Contended, left);
+            Futex.Wait(word, Contended, left);
         }
 
         return true;

@@ -126,7 +126,7 @@ internal sealed unsafe class SharedRing
         if (Volatile.Read(ref *ItemsSleepers) > 0)
         {
             Interlocked.Increment(ref *ItemsVersion);
-            SharingNative.Wake(ItemsVersion);
+            Futex.Wake(ItemsVersion);
         }
 
         return RingWrite.Written;
@@ -174,7 +174,7 @@ internal sealed unsafe class SharedRing
         if (Volatile.Read(ref *SpaceSleepers) > 0)
         {
             Interlocked.Increment(ref *SpaceVersion);
-            SharingNative.Wake(SpaceVersion);
+            Futex.Wake(SpaceVersion);
         }
 
         return length;
@@ -227,9 +227,9 @@ internal sealed unsafe class SharedRing
     private void WakeAll()
     {
         Interlocked.Increment(ref *ItemsVersion);
-        SharingNative.Wake(ItemsVersion);
+        Futex.Wake(ItemsVersion);
         Interlocked.Increment(ref *SpaceVersion);
-        SharingNative.Wake(SpaceVersion);
+        Futex.Wake(SpaceVersion);
     }
 
     private bool WaitFor(Func<SharedRing, bool?> ready, int* version, int* sleepers, CancellationToken cancellationToken)
@@ -249,7 +249,7 @@ internal sealed unsafe class SharedRing
         {
             var word = (int*)(nint)s!;
             Interlocked.Increment(ref *word);
-            SharingNative.Wake(word);
+            Futex.Wake(word);
         }, (nint)version);
         while (true)
         {
@@ -266,7 +266,7 @@ internal sealed unsafe class SharedRing
             var seen = Volatile.Read(ref *version);
             if (ready(this) is null && !cancellationToken.IsCancellationRequested)
             {
-                SharingNative.Wait(version, seen);
+                Futex.Wait(version, seen);
             }
 
             Interlocked.Decrement(ref *sleepers);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spindle.Internal;
 using Spindle.Processes;
 
 namespace Spindle.Sharing;
@@ -155,7 +156,7 @@ internal sealed class SharedRoot
         var parts = System.IO.Path.GetFileName(path).Split('-');
         if (parts is not ["spindle", var pid, var owner]
             || !int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid)
-            || parentPid != Native.ParentPid()
+            || parentPid != Libc.GetPPid()
             || !SegmentName.IsValid(owner))
         {
             return null;

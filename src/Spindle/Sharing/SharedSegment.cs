@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using Spindle.Internal;
 
 namespace Spindle.Sharing;
 
@@ -79,7 +81,7 @@ internal sealed unsafe class SharedSegment
         }))
         {
             file.SetLength(bytes);
-            address = SharingNative.Map(file.SafeFileHandle, bytes);
+            address = MapShared(file.SafeFileHandle, bytes);
         }
 
         var header = (byte*)address;
@@ -108,7 +110,7 @@ internal sealed unsafe class SharedSegment
                 throw new SharedHandleException($"The shared segment '{name}' is {bytes} bytes long, shorter than its header; it was not made by Spindle.");
             }
 
-            address = SharingNative.Map(file.SafeFileHandle, bytes);
+            address = MapShared(file.SafeFileHandle, bytes);
         }
         catch (FileNotFoundException)
         {
@@ -119,7 +121,7 @@ internal sealed unsafe class SharedSegment
         var owner = Encoding.ASCII.GetString(header + 32, SegmentName.Length);
         if (*(uint*)header != Magic || *(int*)(header + 4) != Version || owner != root.Owner)
         {
-            SharingNative.Unmap(address, bytes);
+            _ = Libc.MUnmap(address, (nuint)bytes);
             throw new SharedHandleException($"The shared segment '{name}' has no Spindle header of owner '{root.Owner}'; it was not made by this app.");
         }
 
@@ -132,7 +134,7 @@ internal sealed unsafe class SharedSegment
         var address = Interlocked.Exchange(ref _base, 0);
         if (address != 0)
         {
-            SharingNative.Unmap(address, Bytes);
+            _ = Libc.MUnmap(address, (nuint)Bytes);
         }
     }
 
@@ -146,6 +148,18 @@ internal sealed unsafe class SharedSegment
         catch (DirectoryNotFoundException)
         {
         }
+    }
+
+    /// <summary>Maps a whole file read-write and shared; the mapping outlives the descriptor.</summary>
+    private static nint MapShared(SafeHandle file, long bytes)
+    {
+        var address = Libc.MMap(0, (nuint)bytes, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, (int)file.DangerousGetHandle(), 0);
+        if (address == -1)
+        {
+            throw new IOException($"mmap of {bytes} bytes failed with errno {Marshal.GetLastPInvokeError()}; check the free space of /dev/shm ('df /dev/shm').");
+        }
+
+        return address;
     }
 
     private static long RoundUpToPage(long bytes) => (bytes + DataOffset - 1) / DataOffset * DataOffset;

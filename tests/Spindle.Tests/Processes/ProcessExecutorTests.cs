@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Spindle.Internal;
 using Spindle.Processes;
 using Spindle.Processes.Protocol;
 
@@ -445,7 +446,7 @@ public sealed class ProcessExecutorTests
         var pids = (await ProcessProbe.ReadLineStartingWith(parent, "pids:")).Split(' ').Select(int.Parse).ToArray();
         await ProcessProbe.ReadLineStartingWith(parent, "ready");
 
-        Assert.True(Native.Kill(parent.Id, 2));
+        Assert.True(Libc.Signal(parent.Id, 2));
         await parent.WaitForExitAsync().WaitAsync(TestWait.Generous);
         await TestWait.UntilAsync(() => pids.All(pid => !ProcessProbe.IsAlive(pid)), "the workers are gone", TimeSpan.FromSeconds(3));
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Spindle.Internal;
 using Spindle.Processes;
 using Xunit.Abstractions;
 
@@ -154,7 +155,7 @@ internal sealed class ChaosMonkey : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(stop))
             {
                 var pids = executor.Diagnostics.WorkerPids;
-                if (pids.Length > 0 && Native.Kill(pids[random.Next(pids.Length)], Native.SIGKILL))
+                if (pids.Length > 0 && Libc.Signal(pids[random.Next(pids.Length)], Libc.SIGKILL))
                 {
                     kills++;
                 }

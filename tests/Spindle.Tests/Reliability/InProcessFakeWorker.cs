@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Spindle.Internal;
 using Spindle.Processes;
 using Spindle.Processes.Protocol;
 
@@ -72,7 +73,7 @@ internal sealed class InProcessFakeWorker : IAsyncDisposable
             {
                 if (File.ReadAllText($"/proc/{pid}/environ").Contains($"FAKE_DIR={_directory}", StringComparison.Ordinal))
                 {
-                    Native.Kill(pid, Native.SIGKILL);
+                    Libc.Signal(pid, Libc.SIGKILL);
                 }
             }
             catch (IOException)
