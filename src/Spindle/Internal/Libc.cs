@@ -51,8 +51,6 @@ internal static unsafe partial class Libc
     public const int SEEK_END = 2;
 
     public const int EINTR = 4;
-    public const int ESRCH = 3;
-    public const int ENOENT = 2;
     public const int E2BIG = 7;
 
     public const short POLLIN = 0x1;
@@ -137,9 +135,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Name, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buffer, nint count);
-
-    [LibraryImport(Name, EntryPoint = "sendfile", SetLastError = true)]
-    public static partial nint SendFile(int outFd, int inFd, ref long offset, nint count);
 
     [LibraryImport(Name, EntryPoint = "splice", SetLastError = true)]
     public static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nint length, uint flags);

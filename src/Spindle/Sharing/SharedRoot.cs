@@ -40,8 +40,6 @@ internal sealed class SharedRoot
     /// <summary>Whether this process made the directory (so it removes what workers made in it).</summary>
     public bool IsOwn { get; }
 
-    public bool HasJanitor => _janitor is not null;
-
     /// <summary>Where this process makes new segments: its parent's directory in a worker, its own elsewhere.</summary>
     public static SharedRoot ForNewSegments => s_parents.Value ?? s_own.Value;
 
