@@ -423,7 +423,7 @@ internal sealed partial class ProcessExecutor : Executor
         KillReason.Timeout => new TaskTimeoutException(task.Timeout!.Value, hard: true),
         KillReason.Cancelled or KillReason.Shutdown => new OperationCanceledException(task.CallerToken),
         _ when task.RetriesLeft > 0 && !stopping => null,
-        _ => new WorkerCrashedException(worker.Id, worker.Pid, exitCode, signal, _workerSet.CrashReason(worker, cause), worker.StderrTail()),
+        _ => new WorkerCrashedException(worker.Id, worker.Pid, exitCode, signal, WorkerEndings.CrashReason(worker, cause, _options.MemoryLimitBytes), worker.StderrTail()),
     };
 
     private protected override void CancelPending()

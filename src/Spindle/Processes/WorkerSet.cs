@@ -159,19 +159,12 @@ internal sealed class WorkerSet
         if (wasReady)
         {
             // Only a worker announced as started is announced as ended, so that a listener can count the live ones.
-            RaiseLost(worker, exitCode, signal, cause, wasIdle);
+            var (kind, reason) = WorkerEndings.LostEvent(worker, cause, wasIdle, _options.MemoryLimitBytes);
+            RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited ? [] : worker.StderrTail());
         }
 
         ProcessExecutor.EndLost(failed);
     }
-
-    /// <summary>Why a worker that crashed, or that the parent killed for memory or the protocol, is gone.</summary>
-    public string CrashReason(WorkerHandle worker, Exception? cause) => worker.KillReason switch
-    {
-        KillReason.MemoryLimit => $"it exceeded twice its memory limit of {_options.MemoryLimitBytes} bytes (resident: {worker.LastRss} bytes) and was killed",
-        KillReason.ProtocolViolation => $"it broke the channel's protocol ({cause?.Message})",
-        _ => cause is null ? "the process ended" : $"its channel failed ({cause.Message})",
-    };
 
     /// <summary>Tells the Events option about a worker; a throwing listener is ignored.</summary>
     public void RaiseEvent(WorkerEventKind kind, WorkerHandle worker, int? exitCode, int? signal, string? reason, string[] stderrTail)
@@ -250,23 +243,6 @@ internal sealed class WorkerSet
         Release();
     }
 
-    /// <summary>Tells the Events option how a started worker ended.</summary>
-    private void RaiseLost(WorkerHandle worker, int? exitCode, int? signal, Exception? cause, bool wasIdle)
-    {
-        var (kind, reason) = worker.KillReason switch
-        {
-            KillReason.Timeout => (WorkerEventKind.TimedOutKilled, "its running task went past its timeout"),
-            KillReason.Cancelled => (WorkerEventKind.Exited, "it was killed because its cancelled task did not stop within CancelGracePeriod"),
-            KillReason.Shutdown => (WorkerEventKind.Exited, "it was killed because shutdown stopped waiting"),
-            KillReason.MemoryLimit or KillReason.ProtocolViolation => (WorkerEventKind.Crashed, CrashReason(worker, cause)),
-            // Told to stop with nothing left to run: however it ended (this process kills the group of a worker whose
-            // channel has closed), it did what it was asked.
-            _ when worker.Retiring && wasIdle => (WorkerEventKind.Exited, "it was told to stop"),
-            _ => (WorkerEventKind.Crashed, CrashReason(worker, cause)),
-        };
-        RaiseEvent(kind, worker, exitCode, signal, reason, kind == WorkerEventKind.Exited ? [] : worker.StderrTail());
-    }
-
     private void OnStartFailed(WorkerHandle worker, Exception? cause)
     {
         worker.KillGroup();
@@ -286,7 +262,7 @@ internal sealed class WorkerSet
             if (_startFailures >= 3 && !Workers.Any(static w => w.State == WorkerState.Ready))
             {
                 // Three starts in a row failed and no worker is alive: waiting would hang every caller.
-                error = StartError(worker, exitCode, signal, cause ?? worker.StartFailure);
+                error = WorkerEndings.StartError(worker, exitCode, signal, cause ?? worker.StartFailure, _options.StartTimeout);
                 doomed = _scheduler.TakeAllPendingLocked();
             }
             else
@@ -301,22 +277,6 @@ internal sealed class WorkerSet
             task.Node = null;
             task.Fail(error!, wasRunning: false);
         }
-    }
-
-    private WorkerStartException StartError(WorkerHandle worker, int? exitCode, int? signal, Exception? cause)
-    {
-        var command = worker.Process?.StartInfo is { } si ? $"{si.FileName} {string.Join(' ', si.ArgumentList)}" : "(not started)";
-        var how = cause is not null ? cause.Message : signal is { } s ? $"it was killed by signal {s}" : exitCode is { } c ? $"it exited with code {c}" : $"it did not connect within {_options.StartTimeout.TotalSeconds:0} s";
-        var tail = worker.StderrTail();
-        var wrongApp = cause is WorkerStartException;
-        return new WorkerStartException(
-            $"Worker processes could not start: this app was re-executed as '{command}' and {how}{(wrongApp ? "" : " before connecting back")}. " +
-            (wrongApp
-                ? "Start the app by a command line that names it from any directory (an absolute path), or set ProcessExecutorOptions.Command to a command that starts this app."
-                : "Add 'Spindle.Worker.RunIfWorker();' as the first line of Main (needed where startup hooks are disabled, such as trimmed or Native AOT apps), " +
-                  "or set ProcessExecutorOptions.Command to a program that reaches it.") +
-            (tail.Length == 0 ? "" : $" Its last stderr lines:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", tail)}"),
-            cause);
     }
 
     private void Launch(WorkerHandle worker)
