@@ -20,28 +20,15 @@ internal sealed partial class ProcessExecutor
     private async IAsyncEnumerable<TResult> MapBatched<TArg, TResult>(
         FunctionRef function, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
-        var sizer = new BatchSizer(options.BatchSize, MaxWorkers, maxInFlight);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var feed = new BatchFeed<TArg, TResult>(this, function, source, options, options.MaxInFlight ?? DefaultMaxInFlight, cancellationToken);
         var window = new Queue<(int Count, Task<BatchOutcome<TResult>> Task)>();
-        var itemsInFlight = 0;
-        var enumerator = source.GetAsyncEnumerator(cts.Token);
-        var more = true;
         try
         {
             while (true)
             {
-                while (more && itemsInFlight < maxInFlight && window.Count < sizer.MaxBatchesInFlight)
+                while (await feed.NextAsync(window.Count) is { } sent)
                 {
-                    var batch = await NextBatch(enumerator, Math.Min(sizer.Next, maxInFlight - itemsInFlight));
-                    if (batch.Length == 0)
-                    {
-                        more = false;
-                        break;
-                    }
-
-                    window.Enqueue((batch.Length, SubmitBatch<TArg, TResult>(function, batch, options.Task, cts.Token)));
-                    itemsInFlight += batch.Length;
+                    window.Enqueue((sent.Items.Length, sent.Task));
                 }
 
                 if (window.Count == 0)
@@ -51,8 +38,7 @@ internal sealed partial class ProcessExecutor
 
                 var (count, task) = window.Dequeue();
                 var outcome = await task;
-                itemsInFlight -= count;
-                sizer.Observe(outcome.Elapsed, count);
+                feed.Returned(outcome, count);
                 foreach (var result in outcome.Results)
                 {
                     yield return result;
@@ -66,8 +52,7 @@ internal sealed partial class ProcessExecutor
         }
         finally
         {
-            await cts.CancelAsync();
-            await enumerator.DisposeAsync();
+            await feed.StopAsync();
             foreach (var (_, task) in window)
             {
                 await Quietly.Wait(task);
@@ -78,28 +63,15 @@ internal sealed partial class ProcessExecutor
     private async IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedBatched<TArg, TResult>(
         FunctionRef function, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
-        var sizer = new BatchSizer(options.BatchSize, MaxWorkers, maxInFlight);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var feed = new BatchFeed<TArg, TResult>(this, function, source, options, options.MaxInFlight ?? DefaultMaxInFlight, cancellationToken);
         var window = new Dictionary<Task<BatchOutcome<TResult>>, TArg[]>();
-        var itemsInFlight = 0;
-        var enumerator = source.GetAsyncEnumerator(cts.Token);
-        var more = true;
         try
         {
             while (true)
             {
-                while (more && itemsInFlight < maxInFlight && window.Count < sizer.MaxBatchesInFlight)
+                while (await feed.NextAsync(window.Count) is { } sent)
                 {
-                    var batch = await NextBatch(enumerator, Math.Min(sizer.Next, maxInFlight - itemsInFlight));
-                    if (batch.Length == 0)
-                    {
-                        more = false;
-                        break;
-                    }
-
-                    window.Add(SubmitBatch<TArg, TResult>(function, batch, options.Task, cts.Token), batch);
-                    itemsInFlight += batch.Length;
+                    window.Add(sent.Task, sent.Items);
                 }
 
                 if (window.Count == 0)
@@ -112,8 +84,7 @@ internal sealed partial class ProcessExecutor
                 var inputs = window[task];
                 window.Remove(task);
                 var outcome = await task;
-                itemsInFlight -= inputs.Length;
-                sizer.Observe(outcome.Elapsed, inputs.Length);
+                feed.Returned(outcome, inputs.Length);
                 for (var i = 0; i < outcome.Results.Length; i++)
                 {
                     yield return (inputs[i], outcome.Results[i]);
@@ -127,23 +98,11 @@ internal sealed partial class ProcessExecutor
         }
         finally
         {
-            await cts.CancelAsync();
-            await enumerator.DisposeAsync();
+            await feed.StopAsync();
             foreach (var task in window.Keys)
             {
                 await Quietly.Wait(task);
             }
         }
-    }
-
-    private static async Task<T[]> NextBatch<T>(IAsyncEnumerator<T> enumerator, int size)
-    {
-        var batch = new List<T>(Math.Min(size, 4096));
-        while (batch.Count < size && await enumerator.MoveNextAsync())
-        {
-            batch.Add(enumerator.Current);
-        }
-
-        return [.. batch];
     }
 }
