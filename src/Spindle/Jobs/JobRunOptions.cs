@@ -141,6 +141,32 @@ public sealed record JobRunOptions
     /// <summary>Start a job only while the machine is not swapping (--noswap).</summary>
     public bool NoSwap { get; init; }
 
+    /// <summary>
+    /// Work as GNU parallel's counting semaphore (--semaphore, <c>sem</c>): run <see cref="Command"/> once, when fewer
+    /// than <see cref="Jobs"/> commands of the same <see cref="SemaphoreName"/> run, counted across processes. The
+    /// command uses this process's stdin, stdout and stderr; in the background (the default) the run returns as soon
+    /// as it starts. GNU sem's default of one slot is the CLI's; here <see cref="Jobs"/> counts as always.
+    /// </summary>
+    public bool Semaphore { get; init; }
+
+    /// <summary>The semaphore's name (--id, --semaphorename); null means GNU's default, the terminal of stdin or "not a tty".</summary>
+    public string? SemaphoreName { get; init; }
+
+    /// <summary>Wait for the semaphore's command and return its exit status, instead of starting it in the background (--fg).</summary>
+    public bool SemaphoreForeground { get; init; }
+
+    /// <summary>Run nothing; wait until every command of the semaphore has ended (sem --wait).</summary>
+    public bool SemaphoreWait { get; init; }
+
+    /// <summary>
+    /// How long to wait for a slot (--semaphoretimeout, --st): when it passes, a positive value runs the command anyway
+    /// and a negative one gives up with exit status 1; null waits as long as it takes.
+    /// </summary>
+    public TimeSpan? SemaphoreTimeout { get; init; }
+
+    /// <summary>The folder that holds the semaphores; null means $SPINDLE_HOME/semaphores, else ~/.spindle/semaphores.</summary>
+    public string? SemaphoreDirectory { get; init; }
+
     /// <summary>Where --memfree, --load and --noswap read the machine's state; tests replace /proc.</summary>
     internal Func<MachineState>? MachineProbe { get; init; }
 
@@ -172,7 +198,8 @@ public sealed record JobRunOptions
     internal ValidatedJobRun Validate()
     {
         var problems = new ProblemList();
-        if (Command is null || Command.Count == 0 || Command.All(string.IsNullOrWhiteSpace))
+        var semaphore = Semaphore || SemaphoreWait;
+        if ((Command is null || Command.Count == 0 || Command.All(string.IsNullOrWhiteSpace)) && !SemaphoreWait)
         {
             problems.Add("Command must name the command to run (was empty); for example [\"gzip\", \"{}\"].");
         }
@@ -327,6 +354,21 @@ public sealed record JobRunOptions
         if (JobLog is { Length: > 0 } log && log != "-" && Path.GetDirectoryName(Path.GetFullPath(log)) is { } logDir && !Directory.Exists(logDir))
         {
             problems.Add($"The job log's folder '{logDir}' does not exist (JobLog was '{log}').");
+        }
+
+        if (semaphore && (Inputs ?? []).Count > 0)
+        {
+            problems.Add("Semaphore runs its command once and takes no input sources (':::', '::::', -a); start one 'sem' per command instead.");
+        }
+
+        if (semaphore && Pipe)
+        {
+            problems.Add("Semaphore cannot be combined with Pipe (--pipe); the semaphore's command reads this process's stdin itself.");
+        }
+
+        if (SemaphoreTimeout == TimeSpan.Zero)
+        {
+            problems.Add("SemaphoreTimeout must not be 0; give seconds to wait before running anyway (positive) or giving up (negative), or null to wait as long as it takes.");
         }
 
         if (!OperatingSystem.IsLinux())

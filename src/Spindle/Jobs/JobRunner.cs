@@ -34,6 +34,11 @@ public static class JobRunner
     public static Task<JobRunResult> RunAsync(JobRunOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(options, cancellationToken);
+        if (options.Semaphore || options.SemaphoreWait)
+        {
+            return Task.Run(() => JobSemaphore.Run(plan, cancellationToken), CancellationToken.None);
+        }
+
         return options.DryRun ? Task.FromResult(DryRun(plan)) : RunCoreAsync(plan, cancellationToken);
     }
 
@@ -44,6 +49,11 @@ public static class JobRunner
     public static JobRunResult Run(JobRunOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(options, cancellationToken);
+        if (options.Semaphore || options.SemaphoreWait)
+        {
+            return JobSemaphore.Run(plan, cancellationToken);
+        }
+
         if (options.DryRun)
         {
             return DryRun(plan);
