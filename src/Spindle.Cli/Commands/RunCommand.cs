@@ -286,7 +286,8 @@ internal static class RunCommand
             return options;
         }
 
-        var result = spec.Parser.Parse(optionTokens);
+        // No @response-file expansion: an option's value may start with @ (-S @hostgroup/host, --tagstring @{}).
+        var result = spec.Parser.Parse(optionTokens, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             error = result.Errors[0].Message.TrimEnd('.') + ".";
@@ -395,8 +396,28 @@ internal static class RunCommand
             semaphoreTimeout = negative ? -st : st;
         }
 
+        var transfers = new List<string>(result.GetValue(spec.TransferFile) ?? []);
+        var returns = new List<string>(result.GetValue(spec.Return) ?? []);
+        var trc = result.GetValue(spec.Trc) ?? [];
+        // --transfer is --transferfile {}; --trc FILE is --transfer --return FILE --cleanup.
+        if ((result.GetValue(spec.Transfer) || trc.Length > 0) && !transfers.Contains("{}"))
+        {
+            transfers.Add("{}");
+        }
+
+        returns.AddRange(trc);
         return options with
         {
+            SshLogins = result.GetValue(spec.SshLogin) ?? [],
+            SshLoginFiles = result.GetValue(spec.SshLoginFile) ?? [],
+            Ssh = result.GetValue(spec.Ssh),
+            TransferFiles = transfers,
+            ReturnFiles = returns,
+            BaseFiles = result.GetValue(spec.BaseFile) ?? [],
+            Cleanup = result.GetValue(spec.Cleanup) || trc.Length > 0,
+            OnAll = result.GetValue(spec.OnAll),
+            NonAll = result.GetValue(spec.NonAll),
+            WorkDir = result.GetValue(spec.WorkDir),
             Semaphore = semaphore,
             SemaphoreWait = semaphoreWait,
             SemaphoreForeground = foreground,
@@ -559,6 +580,9 @@ internal static class RunCommand
           --header : with sources   each source's first value names its columns: {name}
           --link/--xapply, --shuf, --tagstring STR   pair sources (shorter ones wrap), random order, custom tag
           --memfree SIZE, --load N|N%, --noswap      start a job only while the machine has room
+          -S/--sshlogin [N/]HOST|[N/]'ssh -p P HOST'|:,...  run on these computers (--slf FILE, --ssh CMD; -j counts per computer)
+            --transferfile/--tf FILE, --transfer, --return FILE, --cleanup, --trc FILE, --basefile FILE, --workdir DIR|...|.
+            --onall (every job on every computer), --nonall (the command once on each)
           --semaphore (or 'spindle sem'), --id NAME, --fg, --wait, --st SECS   a counting semaphore across invocations
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
@@ -670,6 +694,30 @@ internal static class RunCommand
 
         public Option<bool> Semaphore { get; } = new("--semaphore");
 
+        public Option<string[]> SshLogin { get; } = new("--sshlogin", "-S") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> SshLoginFile { get; } = new("--sshloginfile", "--slf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string> Ssh { get; } = new("--ssh");
+
+        public Option<string[]> TransferFile { get; } = new("--transferfile", "--tf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<bool> Transfer { get; } = new("--transfer");
+
+        public Option<string[]> Return { get; } = new("--return") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> Trc { get; } = new("--trc") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> BaseFile { get; } = new("--basefile", "--bf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<bool> Cleanup { get; } = new("--cleanup");
+
+        public Option<bool> OnAll { get; } = new("--onall");
+
+        public Option<bool> NonAll { get; } = new("--nonall");
+
+        public Option<string> WorkDir { get; } = new("--workdir", "--wd");
+
         public Option<string> SemaphoreName { get; } = new("--id", "--semaphorename", "--semaphore-name");
 
         public Option<bool> Foreground { get; } = new("--fg");
@@ -690,7 +738,8 @@ internal static class RunCommand
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
                 Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv, Semaphore, SemaphoreName, Foreground, Background, Wait,
-                SemaphoreTimeout,
+                SemaphoreTimeout, SshLogin, SshLoginFile, Ssh, TransferFile, Transfer, Return, Trc, BaseFile, Cleanup, OnAll, NonAll,
+                WorkDir,
             };
             foreach (var option in Parser.Options)
             {

@@ -39,6 +39,11 @@ public static class JobRunner
             return Task.Run(() => JobSemaphore.Run(plan, cancellationToken), CancellationToken.None);
         }
 
+        if (options.OnAll || options.NonAll)
+        {
+            return Task.Run(() => OnAllRun.Run(plan, cancellationToken), CancellationToken.None);
+        }
+
         return options.DryRun ? Task.FromResult(DryRun(plan)) : RunCoreAsync(plan, cancellationToken);
     }
 
@@ -52,6 +57,11 @@ public static class JobRunner
         if (options.Semaphore || options.SemaphoreWait)
         {
             return JobSemaphore.Run(plan, cancellationToken);
+        }
+
+        if (options.OnAll || options.NonAll)
+        {
+            return OnAllRun.Run(plan, cancellationToken);
         }
 
         if (options.DryRun)
@@ -265,6 +275,11 @@ public static class JobRunner
                 _results = ResultsWriter.Open(results, Math.Max(_options.Inputs.Count, 1), _stdout);
             }
 
+            foreach (var warning in _plan.Remote?.SendBaseFiles(_token) ?? [])
+            {
+                Message(warning);
+            }
+
             _spawner = new JobSpawner(_options.Shell);
             _inputs = inputs.GetEnumerator();
             var registration = _token.Register(() => Stop(kill: true));
@@ -291,6 +306,11 @@ public static class JobRunner
         {
             _jobLog?.Dispose();
             _results?.Dispose();
+            foreach (var warning in _plan.Remote?.RemoveBaseFiles(CancellationToken.None) ?? [])
+            {
+                Message(warning);
+            }
+
             if (_fault is not null)
             {
                 throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
@@ -422,6 +442,9 @@ public static class JobRunner
             using var stdin = input.Stdin;
             var args = input.Args;
             var launch = _template.Render(args, seq, slot);
+            // On a remote slot, ssh (and rsync) run the command; the job log and messages still show the command.
+            var run = _plan.Remote is { } remote ? remote.Wrap(launch, args, seq, slot) : launch;
+
             var tag = _options.Tag || _tagString is not null ? TagOf(_tagString, args, seq, slot) : "";
             lock (_state)
             {
@@ -434,7 +457,7 @@ public static class JobRunner
             for (var i = 0; i < attempts; i++)
             {
                 attempt.Dispose();
-                attempt = RunOnce(launch, seq, slot, tag, stdin);
+                attempt = RunOnce(run, seq, slot, tag, stdin);
                 if (attempt.Succeeded || _stopping)
                 {
                     break;

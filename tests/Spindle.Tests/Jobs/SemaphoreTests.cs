@@ -119,42 +119,11 @@ public sealed class SemaphoreTests : IDisposable
 
     private Task<(int Status, string Stdout, string Stderr)> Sem(params string[] words) => Spindle(Args(words));
 
-    private async Task<(int Status, string Stdout, string Stderr)> Spindle(string[] args)
-    {
-        using var process = Start(args, redirect: true);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TestWait.Generous);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+    private Task<(int Status, string Stdout, string Stderr)> Spindle(string[] args) => ToolProcess.RunAsync(args, environment: Environment());
 
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Process Start(string[] args, bool redirect) => ToolProcess.Start(args, redirect, environment: Environment());
 
-    // The tool as a script starts it: its own process, stdin not a terminal. A background job's output is not
-    // redirected (redirect: false), or reading it to the end would wait for the job.
-    private Process Start(string[] args, bool redirect)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = redirect, RedirectStandardError = redirect, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(NativeFrontTests.FrontFolder(), "Spindle.Cli.Native.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SPINDLE_HOME"] = Home;
-        var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        return process;
-    }
+    private Dictionary<string, string> Environment() => new() { ["SPINDLE_HOME"] = Home };
 
     public void Dispose()
     {
