@@ -418,6 +418,7 @@ internal static class RunCommand
             OnAll = result.GetValue(spec.OnAll),
             NonAll = result.GetValue(spec.NonAll),
             WorkDir = result.GetValue(spec.WorkDir),
+            Plus = result.GetValue(spec.Plus),
             Semaphore = semaphore,
             SemaphoreWait = semaphoreWait,
             SemaphoreForeground = foreground,
@@ -583,6 +584,7 @@ internal static class RunCommand
           -S/--sshlogin [N/]HOST|[N/]'ssh -p P HOST'|:,...  run on these computers (--slf FILE, --ssh CMD; -j counts per computer)
             --transferfile/--tf FILE, --transfer, --return FILE, --cleanup, --trc FILE, --basefile FILE, --workdir DIR|...|.
             --onall (every job on every computer), --nonall (the command once on each)
+          --plus                    more replacement strings: {..} {...} {/..} {##} {0#} {:-str} {:N:M} {%re} {#re} {/re/str} {^re} {,re} ...
           --semaphore (or 'spindle sem'), --id NAME, --fg, --wait, --st SECS   a counting semaphore across invocations
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
@@ -694,6 +696,8 @@ internal static class RunCommand
 
         public Option<bool> Semaphore { get; } = new("--semaphore");
 
+        public Option<bool> Plus { get; } = new("--plus");
+
         public Option<string[]> SshLogin { get; } = new("--sshlogin", "-S") { AllowMultipleArgumentsPerToken = false };
 
         public Option<string[]> SshLoginFile { get; } = new("--sshloginfile", "--slf") { AllowMultipleArgumentsPerToken = false };
@@ -739,7 +743,7 @@ internal static class RunCommand
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
                 Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv, Semaphore, SemaphoreName, Foreground, Background, Wait,
                 SemaphoreTimeout, SshLogin, SshLoginFile, Ssh, TransferFile, Transfer, Return, Trc, BaseFile, Cleanup, OnAll, NonAll,
-                WorkDir,
+                WorkDir, Plus,
             };
             foreach (var option in Parser.Options)
             {

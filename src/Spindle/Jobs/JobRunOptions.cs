@@ -207,6 +207,13 @@ public sealed record JobRunOptions
     /// <summary>With --onall: the one computer of a per-computer run.</summary>
     internal RemoteHosts? PresetRemote { get; init; }
 
+    /// <summary>
+    /// Turn on GNU parallel's --plus replacement strings: {..} {...} {/..} {/...} {+/} {+.} {+..} {+...}, {##} (number
+    /// of jobs), {0#} {0%} (zero-padded), and {:-str} {:N} {:N:M} {#re} {##re} {%re} {%%re} {/re/str} {//re/str}
+    /// {/#re/str} {/%re/str} {^re} {^^re} {,re} {,,re}, each also after a position ({2%.gz}).
+    /// </summary>
+    public bool Plus { get; init; }
+
     /// <summary>Where --memfree, --load and --noswap read the machine's state; tests replace /proc.</summary>
     internal Func<MachineState>? MachineProbe { get; init; }
 
@@ -575,7 +582,7 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     }
 
     /// <summary>The command template these options describe.</summary>
-    public CommandTemplate Template() => new(Named().Command, Options.CommandMode) { ContextReplace = ContextReplace };
+    public CommandTemplate Template() => new(Named().Command, Options.CommandMode, Options.Plus) { ContextReplace = ContextReplace, MaxSlots = Slots };
 
     // --csv's separator: --colsep's one character (written as a regex, so \t is a tab), a comma without it.
     private static char CsvSeparator(string? columnSeparator) => columnSeparator is null ? ',' : JobRunOptions.OneCharacter(columnSeparator) ?? ',';

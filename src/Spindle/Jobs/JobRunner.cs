@@ -114,13 +114,23 @@ public static class JobRunner
     {
         var options = plan.Options;
         var template = plan.Template();
-        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell) : null;
+        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell, options.Plus) : null;
         var skip = ResumeSet(options);
         var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var (args, stdin) in Inputs(plan, template))
+        var inputs = Inputs(plan, template);
+        if (template.NeedsTotal || tagString is { NeedsTotal: true })
+        {
+            // --plus's {##} and {0#} need the number of jobs: read every input first, as GNU parallel does.
+            var all = inputs.ToList();
+            template.Total = all.Count;
+            tagString?.Total = all.Count;
+            inputs = all;
+        }
+
+        foreach (var (args, stdin) in inputs)
         {
             stdin?.Dispose();
             seq++;
@@ -241,7 +251,7 @@ public static class JobRunner
             _stderr = _options.StandardError ?? Console.OpenStandardError();
             _stdout = _options.StandardOutput ?? Console.OpenStandardOutput();
             _sink = new OutputSink(_stdout, _stderr, _options.Tag || _options.TagString is not null, _options.KeepOrder);
-            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell) : null;
+            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell, _options.Plus) : null;
             _resumeSet = ResumeSet(_options);
             _median = plan.TimeoutFraction is null ? null : new RunningMedian();
             _timeouts = plan.TimeoutFraction is null ? null : [];
@@ -257,11 +267,13 @@ public static class JobRunner
         public CancellationTokenRegistration Start()
         {
             var inputs = Inputs(_plan, _template);
-            // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
-            if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
+            // A percentage halt is a share of all jobs, and a bar and --plus's {##} need the total: all read every input first.
+            if (_options.ReadInputsFirst || _plan.Halt.IsPercent || _template.NeedsTotal || _tagString is { NeedsTotal: true })
             {
                 var all = inputs.ToList();
                 _total = all.Count;
+                _template.Total = all.Count;
+                _tagString?.Total = all.Count;
                 inputs = all;
             }
 
