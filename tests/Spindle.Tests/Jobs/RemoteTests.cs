@@ -13,7 +13,9 @@ public sealed class RemoteTests : IClassFixture<SshServer>, IDisposable
 
     public RemoteTests(SshServer server) => _server = server;
 
-    private Task<(int Status, string Stdout, string Stderr)> Spindle(params string[] args) => ToolProcess.RunAsync(["run", .. args], _local.Dir);
+    // Each remote job is several ssh connections (transfer, job, return, cleanup): on a busy machine that takes a while,
+    // so a run gets most of the test's hard timeout.
+    private Task<(int Status, string Stdout, string Stderr)> Spindle(params string[] args) => ToolProcess.RunAsync(["run", .. args], _local.Dir, within: TimeSpan.FromSeconds(50));
 
     [Fact(Timeout = TestWait.Hard)]
     public async Task SshLogin_RunsEachJobOverSsh_InTheLoginDir_WithParallelSeq()

@@ -30,15 +30,15 @@ internal static class ToolProcess
         return process;
     }
 
-    /// <summary>Runs the tool to its end (killing it after <see cref="TestWait.Generous"/>); returns its status and output.</summary>
-    public static async Task<(int Status, string Stdout, string Stderr)> RunAsync(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Runs the tool to its end (killing it after <paramref name="within"/>, by default <see cref="TestWait.Generous"/>); returns its status and output.</summary>
+    public static async Task<(int Status, string Stdout, string Stderr)> RunAsync(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? within = null)
     {
         using var process = Start(args, redirect: true, workingDirectory, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            await process.WaitForExitAsync().WaitAsync(TestWait.Generous);
+            await process.WaitForExitAsync().WaitAsync(within ?? TestWait.Generous);
         }
         finally
         {
