@@ -42,8 +42,8 @@ internal sealed class JobReporter : IDisposable
     /// <summary>A job that prints nothing (skipped by --resume, or killed by a halt or cancellation), so that -k moves past it.</summary>
     public void Skip(long seq) => Sink.Skip(seq);
 
-    /// <summary>Reports a finished job: its output, its --results record and its job log line.</summary>
-    public void Finished(long seq, int slot, string[] args, string tag, JobLaunch launch, JobAttempt attempt)
+    /// <summary>Reports a finished job: its output, its --results record and its job log line (<paramref name="host"/> its sshlogin, ':' here).</summary>
+    public void Finished(long seq, int slot, string[] args, string tag, JobLaunch launch, JobAttempt attempt, string host)
     {
         if (attempt.TimedOut)
         {
@@ -63,7 +63,7 @@ internal sealed class JobReporter : IDisposable
             Sink.WriteJob(seq, tag, attempt.Stdout, attempt.Stderr);
         }
 
-        _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));
+        _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command, host));
     }
 
     /// <summary>One of the runner's own messages, written whole to stderr between jobs' output.</summary>

@@ -539,7 +539,8 @@ public static class JobRunner
                 return;
             }
 
-            _reporter.Finished(seq, slot, args, tag, launch, attempt);
+            // GNU parallel's job log names the computer: the sshlogin, or ':' for this one.
+            _reporter.Finished(seq, slot, args, tag, launch, attempt, _plan.Remote?.LoginOf(slot).Text ?? ":");
 
             string? message = null;
             var haltNow = false;

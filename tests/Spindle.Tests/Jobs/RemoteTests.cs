@@ -27,6 +27,15 @@ public sealed class RemoteTests : IClassFixture<SshServer>, IDisposable
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task JobLog_NamesTheSshLoginInItsHostColumn_AsGnuParallelDoes()
+    {
+        var (status, _, stderr) = await Spindle("--joblog", "jobs.tsv", "--ssh", _server.SshWithPort, "-S", _server.Login, "true", ":::", "a");
+        Assert.True(status == 0, stderr);
+        var line = File.ReadAllLines(_local.PathOf("jobs.tsv"))[1].Split('\t');
+        Assert.Equal(("1", _server.Login, "0", "true a"), (line[0], line[1], line[6], line[8]));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task SshLogin_InGnusFullForm_SshCommandAndPortBeforeTheHost_AndTheRemoteExitStatus()
     {
         // "ssh -p 2222 server.example.net" as in man parallel's --sshloginfile example.
