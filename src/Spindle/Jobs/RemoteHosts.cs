@@ -204,7 +204,8 @@ internal sealed class RemoteHosts
         var (local, destination) = file.Contains("/./", StringComparison.Ordinal) ? (file, workDir)
             : file.StartsWith('/') ? (file, "/")
             : ("./" + file, workDir);
-        return $"{login.Prefix} mkdir -p {ShellQuote.Quote(workDir)} && rsync -rlDzR -e {ShellQuote.Quote(login.Ssh!)} {ShellQuote.Quote(local)} {ShellQuote.Quote(login.Host + ":" + destination)}";
+        // ssh reads its stdin even for mkdir: </dev/null keeps a --pipe chunk for the job itself.
+        return $"{login.Prefix} mkdir -p {ShellQuote.Quote(workDir)} </dev/null && rsync -rlDzR -e {ShellQuote.Quote(login.Ssh!)} {ShellQuote.Quote(local)} {ShellQuote.Quote(login.Host + ":" + destination)}";
     }
 
     private static string ReturnLine(SshLogin login, string file, string workDir)
@@ -256,6 +257,6 @@ internal sealed class RemoteHosts
         }
 
         script.Append("; true");
-        return $"{login.Prefix} {ShellQuote.Quote(script.ToString())}";
+        return $"{login.Prefix} {ShellQuote.Quote(script.ToString())} </dev/null";
     }
 }

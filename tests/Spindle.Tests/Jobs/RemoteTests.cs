@@ -57,6 +57,19 @@ public sealed class RemoteTests : IClassFixture<SshServer>, IDisposable
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task PipePart_ChunksReachTheRemoteJobsStdin_EvenAfterATransfer()
+    {
+        File.WriteAllText(_local.PathOf("t.txt"), "x\n");
+        File.WriteAllText(_local.PathOf("in"), "1\n2\n3\n");
+        var (status, stdout, stderr) = await ToolProcess.RunAsync(
+            ["run", "--pipepart", "-a", "in", "--ssh", _server.SshWithPort, "-S", _server.Login, "--wd", _remote.Dir, "--tf", "t.txt", "wc -l; cat t.txt"],
+            _local.Dir,
+            within: TimeSpan.FromSeconds(50));
+        Assert.True(status == 0, stderr);
+        Assert.Equal("3\nx\n", stdout);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task Return_FetchesTheResult_AndCleanupRemovesBothFromTheRemote()
     {
         // man parallel (--cleanup): --transferfile {} --return {.}.bz2 --cleanup "zcat {} | bzip -9 >{.}.bz2", with cat.
