@@ -1,3 +1,5 @@
+using Spindle.Jobs;
+
 namespace Spindle.Tests.Jobs;
 
 /// <summary>
@@ -33,6 +35,20 @@ public sealed class RemoteTests : IClassFixture<SshServer>, IDisposable
         Assert.True(status == 0, stderr);
         var line = File.ReadAllLines(_local.PathOf("jobs.tsv"))[1].Split('\t');
         Assert.Equal(("1", _server.Login, "0", "true a"), (line[0], line[1], line[6], line[8]));
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task SshLogins_AreLibraryOptions_ForACSharpScript()
+    {
+        var output = await JobTestRun.OutputOf(new JobRunOptions
+        {
+            Command = ["echo {} $PARALLEL_SSHLOGIN"],
+            Inputs = [JobInputSource.FromValues(["a", "b"])],
+            SshLogins = [$"2/{_server.Login}"],
+            Ssh = _server.SshWithPort,
+            KeepOrder = true,
+        });
+        Assert.Equal($"a {_server.Login}\nb {_server.Login}\n", output);
     }
 
     [Fact(Timeout = TestWait.Hard)]
