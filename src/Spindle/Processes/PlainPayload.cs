@@ -83,8 +83,16 @@ internal static class Plain
     public static TValue Read<TValue, TPlain>(ReadOnlyMemory<byte> bytes)
         where TPlain : struct, IPlain<TValue>
     {
-        var reader = new MessagePackReader(bytes);
-        return TPlain.Read(ref reader);
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            return TPlain.Read(ref reader);
+        }
+        catch (Exception e)
+        {
+            // As MessagePackSerializer does, so that every caller catches one exception type for bytes that do not read.
+            throw new MessagePackSerializationException($"Failed to deserialize {typeof(TValue).FullName} value.", e);
+        }
     }
 
     public struct Int32 : IPlain<int>

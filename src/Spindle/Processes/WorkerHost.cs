@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
@@ -62,7 +63,8 @@ internal sealed class WorkerHost
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
         var host = new WorkerHost(socketPath, parentPid, maxFrame, memoryLimit);
-        using var stdin = new StreamReader(Console.OpenStandardInput());
+        // Read through a file stream on descriptor 0 rather than Console, whose assembly a worker otherwise never needs.
+        using var stdin = new StreamReader(new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0));
         if (stdin.ReadLine() is not { } line)
         {
             // The parent died before it could hand over the token.

@@ -75,6 +75,8 @@ public sealed class PayloadSerializerTests
         Assert.Equal(2.5, PayloadSerializer.Deserialize<double>(MessagePackSerializer.Serialize(2.5, Contractless)));
         Assert.Equal(new long[] { 1, -1 }, PayloadSerializer.Deserialize<long[]>(MessagePackSerializer.Serialize(new[] { 1, -1 }, Contractless)));
         Assert.Throws<MessagePackSerializationException>(() => PayloadSerializer.Deserialize<int>(MessagePackSerializer.Serialize("x", Contractless)));
+        Assert.Throws<MessagePackSerializationException>(() => PayloadSerializer.Deserialize<int[]>(new byte[] { 0x93, 0xc1 }));
+        Assert.Throws<MessagePackSerializationException>(() => PayloadSerializer.Deserialize<string>(ReadOnlyMemory<byte>.Empty));
     }
 
     private static void AssertBuiltinFormatter<T>() =>
