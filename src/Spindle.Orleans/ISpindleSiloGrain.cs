@@ -9,8 +9,9 @@ namespace Spindle.Orleans;
 internal interface ISpindleSiloGrain : IGrainWithStringKey
 {
     /// <summary>Runs every run of the request; the reply holds one <c>ReplyMessage</c> frame per run, in their order.</summary>
-    // A task may run for hours; Orleans' default of 30 s would fail it. A lost silo is found by membership instead.
-    [ResponseTimeout("30.00:00:00")]
+    // A task may run for hours; Orleans' default of 30 s would fail it (a lost silo is found by membership instead).
+    // Seven days, not more: a timeout past 2^31 ms (24.8 days) makes the call never complete at all.
+    [ResponseTimeout("7.00:00:00")]
     Task<byte[]> Run(SiloRequest request);
 
     /// <summary>Cancels the tokens of the given runs of a client, wherever they are (queued or running on the executor).</summary>

@@ -39,8 +39,13 @@ internal sealed class SiloRunner : IAsyncDisposable
     /// <summary>This silo as errors and pings name it.</summary>
     public string SiloName { get; }
 
+    private long _completed;
+
     /// <summary>The runs in progress here, for tests and diagnostics.</summary>
     public int Running => _running.Count;
+
+    /// <summary>The runs this silo has finished (with any outcome), for tests and diagnostics.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
 
     private Executor Executor => _executor.Value;
 
@@ -148,6 +153,7 @@ internal sealed class SiloRunner : IAsyncDisposable
         finally
         {
             _running.TryRemove(key, out _);
+            Interlocked.Increment(ref _completed);
         }
     }
 
