@@ -77,7 +77,11 @@ internal sealed class ClusterExecutor : Executor
         }
     }
 
-    private protected override Task<TResult> SubmitCore<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken)
+    private protected override Task<TResult> SubmitCore<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, CancellationToken cancellationToken) =>
+        Enqueue(work, arg, options, _options.MaxBatchSize, dispatch: true, cancellationToken);
+
+    /// <summary>Queues one task; <paramref name="dispatch"/> false leaves the sending to the caller, who queues more first (Map).</summary>
+    private Task<TResult> Enqueue<TArg, TResult>(Work<TArg, TResult> work, TArg arg, TaskOptions options, int maxBatch, bool dispatch, CancellationToken cancellationToken)
     {
         // Checked before the task counts: work that cannot cross by reference, or an argument that cannot be
         // serialized, fails here in the caller's thread, as on a local process executor.
@@ -90,7 +94,7 @@ internal sealed class ClusterExecutor : Executor
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
-        var task = new ClusterTask<TResult>(Interlocked.Increment(ref _nextId), function, payload, options, cancellationToken);
+        var task = new ClusterTask<TResult>(Interlocked.Increment(ref _nextId), function, payload, options, maxBatch, cancellationToken);
         Tracker.Queued();
         _ = task.Task.ContinueWith(static (_, state) => ((ClusterExecutor)state!).ReleaseOutstanding(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         lock (_gate)
@@ -109,8 +113,138 @@ internal sealed class ClusterExecutor : Executor
                 (this, (ClusterTask)task));
         }
 
-        Dispatch();
+        if (dispatch)
+        {
+            Dispatch();
+        }
+
         return task.Task;
+    }
+
+    // Map and MapUnordered are the base class's engines with one change: they queue what the window lets them pull
+    // before dispatching, and pull again only once the window is down to half, so that items cross the network in
+    // batches rather than one by one as each result is consumed.
+    private protected override async IAsyncEnumerable<TResult> MapCore<TArg, TResult>(
+        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfShutdown();
+        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+        var lowWater = maxInFlight / 2;
+        var maxBatch = options.BatchSize ?? _options.MaxBatchSize;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var window = new Queue<Task<TResult>>(Math.Min(maxInFlight, 1024));
+        var enumerator = source.GetAsyncEnumerator(cts.Token);
+        var more = true;
+        try
+        {
+            while (true)
+            {
+                if (window.Count <= lowWater)
+                {
+                    while (more && window.Count < maxInFlight)
+                    {
+                        var next = enumerator.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            // The source makes us wait: what is queued goes out meanwhile.
+                            Dispatch();
+                        }
+
+                        if (!await next)
+                        {
+                            more = false;
+                            break;
+                        }
+
+                        window.Enqueue(Enqueue(work, enumerator.Current, options.Task, maxBatch, dispatch: false, cts.Token));
+                    }
+
+                    Dispatch();
+                }
+
+                if (window.Count == 0)
+                {
+                    yield break;
+                }
+
+                // The head's exception, unchanged: the first failure in input order wins.
+                yield return await window.Dequeue();
+            }
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await enumerator.DisposeAsync();
+            await Quietly.WaitAll(window);
+        }
+    }
+
+    private protected override async IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedCore<TArg, TResult>(
+        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ThrowIfShutdown();
+        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+        var lowWater = maxInFlight / 2;
+        var maxBatch = options.BatchSize ?? _options.MaxBatchSize;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // Completed tasks are posted here by their continuations; never more than maxInFlight entries.
+        var done = System.Threading.Channels.Channel.CreateUnbounded<(TArg, Task<TResult>)>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        var inFlight = new HashSet<Task<TResult>>();
+        var enumerator = source.GetAsyncEnumerator(cts.Token);
+        var more = true;
+        try
+        {
+            while (true)
+            {
+                if (inFlight.Count <= lowWater)
+                {
+                    while (more && inFlight.Count < maxInFlight)
+                    {
+                        var next = enumerator.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            Dispatch();
+                        }
+
+                        if (!await next)
+                        {
+                            more = false;
+                            break;
+                        }
+
+                        var input = enumerator.Current;
+                        var task = Enqueue(work, input, options.Task, maxBatch, dispatch: false, cts.Token);
+                        inFlight.Add(task);
+                        _ = task.ContinueWith(
+                            static (t, state) => ((System.Threading.Channels.ChannelWriter<(TArg, Task<TResult>)>, TArg))state!
+                                is var (writer, input) && writer.TryWrite((input, t)),
+                            (done.Writer, input),
+                            CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
+                    }
+
+                    Dispatch();
+                }
+
+                if (inFlight.Count == 0)
+                {
+                    yield break;
+                }
+
+                var (arg, completed) = await done.Reader.ReadAsync(CancellationToken.None);
+                inFlight.Remove(completed);
+                yield return (arg, await completed);
+            }
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await enumerator.DisposeAsync();
+            await Quietly.WaitAll(inFlight);
+        }
     }
 
     private protected override void CancelPending()
@@ -128,7 +262,7 @@ internal sealed class ClusterExecutor : Executor
 
         foreach (var task in cancelled)
         {
-            Finish(task, wasRunning: false, TaskOutcome.Cancelled, task.TryCancel());
+            _ = task.TryCancel(Tracker, wasRunning: false);
         }
     }
 
@@ -184,7 +318,7 @@ internal sealed class ClusterExecutor : Executor
 
         if (wasPending)
         {
-            Finish(task, wasRunning: false, TaskOutcome.Cancelled, task.TryCancel());
+            _ = task.TryCancel(Tracker, wasRunning: false);
             Dispatch();
         }
         else if (lane is not null)
@@ -255,8 +389,8 @@ internal sealed class ClusterExecutor : Executor
                 // Share what is pending among the silos with room, so that a burst does not all go to the first one;
                 // within the silo's room, the cluster's room and the batch size.
                 var share = (_pending.Count + open - 1) / open;
-                var size = Math.Min(Math.Min(share, _options.MaxBatchSize), Math.Min(room, _options.MaxInFlightPerSilo - lane.InFlight));
                 var head = _pending.First!.Value;
+                var size = Math.Min(Math.Min(share, head.MaxBatch), Math.Min(room, _options.MaxInFlightPerSilo - lane.InFlight));
                 var tasks = new List<ClusterTask>(size);
                 while (tasks.Count < size && _pending.First is { } node
                     && node.Value.Function == head.Function && ReferenceEquals(node.Value.Options, head.Options))
@@ -323,13 +457,7 @@ internal sealed class ClusterExecutor : Executor
         {
             var reply = Spindle.Processes.Protocol.ReplyMessage.Read(type, body);
             var task = batch.Tasks[index++];
-            var outcome = reply.Type switch
-            {
-                Spindle.Processes.Protocol.FrameType.Result => TaskOutcome.Completed,
-                Spindle.Processes.Protocol.FrameType.Error => TaskOutcome.Failed,
-                _ => TaskOutcome.Cancelled,
-            };
-            Finish(task, wasRunning: true, outcome, task.TryComplete(reply));
+            _ = task.TryComplete(reply, Tracker, wasRunning: true);
         }
 
         Dispatch();
@@ -397,22 +525,12 @@ internal sealed class ClusterExecutor : Executor
 
         foreach (var task in failed)
         {
-            var error = task.Token.IsCancellationRequested ? null : new SiloLostException(lane.Name, reason, cause);
-            Finish(task, wasRunning: true, error is null ? TaskOutcome.Cancelled : TaskOutcome.Failed, error is null ? task.TryCancel() : task.TryFail(error));
+            _ = task.Token.IsCancellationRequested
+                ? task.TryCancel(Tracker, wasRunning: true)
+                : task.TryFail(new SiloLostException(lane.Name, reason, cause), Tracker, wasRunning: true);
         }
 
         Dispatch();
-    }
-
-    private void Finish(ClusterTask task, bool wasRunning, TaskOutcome outcome, bool completedNow)
-    {
-        if (!completedNow)
-        {
-            return;
-        }
-
-        task.Registration.Dispose();
-        Tracker.Finished(wasRunning, outcome);
     }
 
     /// <summary>Reads membership now and then: joining silos get a lane, leaving ones drain, lost ones fail over.</summary>

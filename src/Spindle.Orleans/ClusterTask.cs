@@ -1,3 +1,4 @@
+using Spindle.Diagnostics;
 using Spindle.Processes;
 using Spindle.Processes.Protocol;
 
@@ -9,8 +10,9 @@ namespace Spindle.Orleans;
 /// </summary>
 internal abstract class ClusterTask
 {
-    protected ClusterTask(long id, FunctionRef function, byte[] payload, TaskOptions options, CancellationToken token)
+    protected ClusterTask(long id, FunctionRef function, byte[] payload, TaskOptions options, int maxBatch, CancellationToken token)
     {
+        MaxBatch = maxBatch;
         Id = id;
         Function = function;
         Payload = payload;
@@ -25,6 +27,9 @@ internal abstract class ClusterTask
     public byte[] Payload { get; }
 
     public TaskOptions Options { get; }
+
+    /// <summary>The most tasks it may share a request with (MapOptions.BatchSize, or the executor's MaxBatchSize).</summary>
+    public int MaxBatch { get; }
 
     public CancellationToken Token { get; }
 
@@ -41,16 +46,33 @@ internal abstract class ClusterTask
 
     public abstract bool IsCompleted { get; }
 
-    public abstract bool TryComplete(ReplyMessage reply);
+    // The one winner among a reply, a failover, a cancel and a shutdown: it counts the outcome, then completes the
+    // caller's task, in that order, so a caller who sees the task end also sees it counted in Progress.
+    private int _claimed;
 
-    public abstract bool TryFail(Exception error);
+    /// <summary>Ends the task with a silo's reply: its result, its error, or cancelled.</summary>
+    public abstract bool TryComplete(ReplyMessage reply, ProgressTracker tracker, bool wasRunning);
 
-    public abstract bool TryCancel();
+    public abstract bool TryFail(Exception error, ProgressTracker tracker, bool wasRunning);
+
+    public abstract bool TryCancel(ProgressTracker tracker, bool wasRunning);
+
+    protected bool TryClaim(ProgressTracker tracker, bool wasRunning, TaskOutcome outcome)
+    {
+        if (Interlocked.Exchange(ref _claimed, 1) != 0)
+        {
+            return false;
+        }
+
+        Registration.Dispose();
+        tracker.Finished(wasRunning, outcome);
+        return true;
+    }
 }
 
 /// <summary>A task with its result type, which only the caller's side knows.</summary>
-internal sealed class ClusterTask<TResult>(long id, FunctionRef function, byte[] payload, TaskOptions options, CancellationToken token)
-    : ClusterTask(id, function, payload, options, token)
+internal sealed class ClusterTask<TResult>(long id, FunctionRef function, byte[] payload, TaskOptions options, int maxBatch, CancellationToken token)
+    : ClusterTask(id, function, payload, options, maxBatch, token)
 {
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -58,7 +80,7 @@ internal sealed class ClusterTask<TResult>(long id, FunctionRef function, byte[]
 
     public override bool IsCompleted => _completion.Task.IsCompleted;
 
-    public override bool TryComplete(ReplyMessage reply)
+    public override bool TryComplete(ReplyMessage reply, ProgressTracker tracker, bool wasRunning)
     {
         switch (reply.Type)
         {
@@ -72,22 +94,57 @@ internal sealed class ClusterTask<TResult>(long id, FunctionRef function, byte[]
                 catch (Exception e)
 #pragma warning restore CA1031
                 {
-                    return TryFail(new InvalidDataException($"The result of '{Function.DisplayName}' could not be read: {e.Message}", e));
+                    return TryFail(new InvalidDataException($"The result of '{Function.DisplayName}' could not be read: {e.Message}", e), tracker, wasRunning);
                 }
 
-                return _completion.TrySetResult(result);
+                if (!TryClaim(tracker, wasRunning, TaskOutcome.Completed))
+                {
+                    return false;
+                }
+
+                _completion.SetResult(result);
+                return true;
             case FrameType.Error:
                 var error = RemoteError.FromBytes(reply.Error);
-                return TryFail(error.Type == typeof(TaskTimeoutException).FullName
-                    ? new TaskTimeoutException(Options.Timeout ?? TimeSpan.Zero, hard: error.Message.Contains("killed", StringComparison.Ordinal))
-                    : new RemoteTaskException(error));
+                return TryFail(
+                    error.Type == typeof(TaskTimeoutException).FullName
+                        ? new TaskTimeoutException(Options.Timeout ?? TimeSpan.Zero, hard: error.Message.Contains("killed", StringComparison.Ordinal))
+                        : new RemoteTaskException(error),
+                    tracker,
+                    wasRunning);
             default:
-                return TryCancel();
+                return TryCancel(tracker, wasRunning);
         }
     }
 
-    public override bool TryFail(Exception error) => _completion.TrySetException(error);
+    public override bool TryFail(Exception error, ProgressTracker tracker, bool wasRunning)
+    {
+        if (!TryClaim(tracker, wasRunning, TaskOutcome.Failed))
+        {
+            return false;
+        }
 
-    // The caller's token when it asked for the cancel; otherwise the cancel came from a shutdown.
-    public override bool TryCancel() => Token.IsCancellationRequested ? _completion.TrySetCanceled(Token) : _completion.TrySetCanceled();
+        _completion.SetException(error);
+        return true;
+    }
+
+    public override bool TryCancel(ProgressTracker tracker, bool wasRunning)
+    {
+        if (!TryClaim(tracker, wasRunning, TaskOutcome.Cancelled))
+        {
+            return false;
+        }
+
+        // The caller's token when it asked for the cancel; otherwise the cancel came from a shutdown.
+        if (Token.IsCancellationRequested)
+        {
+            _completion.SetCanceled(Token);
+        }
+        else
+        {
+            _completion.SetCanceled();
+        }
+
+        return true;
+    }
 }

@@ -40,9 +40,13 @@ internal sealed class SiloRunner : IAsyncDisposable
     public string SiloName { get; }
 
     private long _completed;
+    private long _requests;
 
     /// <summary>The runs in progress here, for tests and diagnostics.</summary>
     public int Running => _running.Count;
+
+    /// <summary>The requests (batches) this silo has received, for tests and diagnostics.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>The runs this silo has finished (with any outcome), for tests and diagnostics.</summary>
     public long Completed => Interlocked.Read(ref _completed);
@@ -60,6 +64,7 @@ internal sealed class SiloRunner : IAsyncDisposable
 
     public async Task<byte[]> RunAsync(SiloRequest request)
     {
+        Interlocked.Increment(ref _requests);
         var runs = new List<RunMessage>();
         foreach (var (type, body) in Frames.Read(request.Runs))
         {
