@@ -453,14 +453,33 @@ internal sealed class ClusterExecutor : Executor
         }
 
         var index = 0;
+        List<ClusterTask>? stopped = null;
         foreach (var (type, body) in Frames.Read(replies))
         {
             var reply = Spindle.Processes.Protocol.ReplyMessage.Read(type, body);
             var task = batch.Tasks[index++];
+            if (SiloRunner.IsStoppingReply(reply))
+            {
+                (stopped ??= []).Add(task);
+                continue;
+            }
+
             _ = task.TryComplete(reply, Tracker, wasRunning: true);
         }
 
-        Dispatch();
+        if (stopped is not null)
+        {
+            lock (_gate)
+            {
+                batch.Lane.Draining = true;
+            }
+
+            FailOver(batch.Lane, stopped, "it shut down while the task ran", null);
+        }
+        else
+        {
+            Dispatch();
+        }
     }
 
     /// <summary>Takes a batch off its lane's books (under the lock).</summary>
@@ -476,44 +495,53 @@ internal sealed class ClusterExecutor : Executor
         }
     }
 
-    /// <summary>
-    /// A silo (or one call to it) was lost: each unanswered task runs again elsewhere while it has retries left, and
-    /// otherwise fails with an error naming the silo. No other silo's tasks are touched.
-    /// </summary>
+    /// <summary>A silo (or one call to it) was lost: its unanswered batches fail over; no other silo's tasks are touched.</summary>
     private void Lose(SiloLane lane, IEnumerable<SiloBatch> batches, string reason, Exception? cause, bool suspect)
     {
-        var failed = new List<ClusterTask>();
-        var requeued = 0;
+        var tasks = new List<ClusterTask>();
         lock (_gate)
         {
             lane.Suspect |= suspect;
             foreach (var batch in batches.ToArray())
             {
-                if (batch.Settled)
+                if (!batch.Settled)
+                {
+                    Settle(batch);
+                    tasks.AddRange(batch.Tasks);
+                }
+            }
+        }
+
+        FailOver(lane, tasks, reason, cause);
+    }
+
+    /// <summary>
+    /// Tasks whose silo was lost while they ran: each runs again elsewhere while it has retries left, and otherwise
+    /// fails with an error naming the silo.
+    /// </summary>
+    private void FailOver(SiloLane lane, List<ClusterTask> tasks, string reason, Exception? cause)
+    {
+        var failed = new List<ClusterTask>();
+        var requeued = 0;
+        lock (_gate)
+        {
+            // Back to the front in their order, ahead of work that came later.
+            for (var i = tasks.Count - 1; i >= 0; i--)
+            {
+                var task = tasks[i];
+                if (task.IsCompleted)
                 {
                     continue;
                 }
 
-                Settle(batch);
-
-                // Back to the front in their order, ahead of work that came later.
-                for (var i = batch.Tasks.Length - 1; i >= 0; i--)
+                if (task.Attempts <= _options.Retries && !task.Token.IsCancellationRequested && !_stop.IsCancellationRequested)
                 {
-                    var task = batch.Tasks[i];
-                    if (task.IsCompleted)
-                    {
-                        continue;
-                    }
-
-                    if (task.Attempts <= _options.Retries && !task.Token.IsCancellationRequested && !_stop.IsCancellationRequested)
-                    {
-                        task.Node = _pending.AddFirst(task);
-                        requeued++;
-                    }
-                    else
-                    {
-                        failed.Add(task);
-                    }
+                    task.Node = _pending.AddFirst(task);
+                    requeued++;
+                }
+                else
+                {
+                    failed.Add(task);
                 }
             }
         }

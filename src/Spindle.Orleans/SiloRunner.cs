@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Spindle.Processes;
@@ -22,8 +23,12 @@ internal sealed class SiloRunner : IAsyncDisposable
     private readonly Lazy<Executor> _executor;
     private AutoExecutor? _auto;
 
-    public SiloRunner(IServiceProvider services, ILocalSiloDetails silo, IOptions<SpindleSiloOptions> options)
+    // Fires when the silo's host begins to stop, before its executor is drained and cancelled.
+    private readonly CancellationToken _stopping;
+
+    public SiloRunner(IServiceProvider services, ILocalSiloDetails silo, IOptions<SpindleSiloOptions> options, IHostApplicationLifetime lifetime)
     {
+        _stopping = lifetime.ApplicationStopping;
         var settings = options.Value;
         SiloName = silo.SiloAddress.ToString();
 
@@ -149,6 +154,12 @@ internal sealed class SiloRunner : IAsyncDisposable
         {
             return ReplyMessage.Cancelled(run.TaskId, 0, clock.Elapsed.Ticks).ToFrame();
         }
+        catch (Exception e) when (_stopping.IsCancellationRequested && e is OperationCanceledException or InvalidOperationException)
+        {
+            // Not the client's cancel, nor the work's own error: the silo is going away and its executor cancelled or
+            // refused the run. The client runs it elsewhere (with retries) or fails it naming this silo.
+            return ReplyMessage.Failure(run.TaskId, 0, clock.Elapsed.Ticks, default, StoppingError.ToBytes()).ToFrame();
+        }
 #pragma warning disable CA1031 // The work's exception crosses to the client as an error record.
         catch (Exception e)
 #pragma warning restore CA1031
@@ -161,6 +172,12 @@ internal sealed class SiloRunner : IAsyncDisposable
             Interlocked.Increment(ref _completed);
         }
     }
+
+    private static readonly RemoteError StoppingError = new(typeof(SiloLostException).FullName!, "The silo is shutting down.", null, []);
+
+    /// <summary>Whether a reply says the silo stopped before the run could end (rather than the work failing).</summary>
+    public static bool IsStoppingReply(ReplyMessage reply) =>
+        reply.Type == FrameType.Error && RemoteError.FromBytes(reply.Error).Type == StoppingError.Type;
 
     /// <summary>
     /// The error as it crosses to the client. Work that failed in one of this silo's worker processes already arrives
