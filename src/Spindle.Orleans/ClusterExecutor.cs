@@ -482,6 +482,74 @@ internal sealed class ClusterExecutor : Executor
         }
     }
 
+    /// <summary>
+    /// Recovers a batch whose request or reply may have been lost with another silo's gateway: after a grace period
+    /// for a reply on its way, its silo gives the replies of the runs still in progress there as they end; runs it
+    /// does not know never arrived or were answered into the void, and are queued again (they may run twice).
+    /// </summary>
+    private async Task RecoverAsync(SiloBatch batch)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+            long[] ids;
+            lock (_gate)
+            {
+                if (batch.Settled)
+                {
+                    return;
+                }
+
+                ids = [.. batch.Tasks.Where(static t => !t.IsCompleted).Select(static t => t.Id)];
+            }
+
+            var replies = await batch.Lane.Grain.Recover(_id, ids).WaitAsync(_stop.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (batch.Settled)
+                {
+                    return;
+                }
+
+                Settle(batch);
+            }
+
+            var byId = batch.Tasks.ToDictionary(static t => t.Id);
+            foreach (var (type, body) in Frames.Read(replies))
+            {
+                var reply = Spindle.Processes.Protocol.ReplyMessage.Read(type, body);
+                if (!SiloRunner.IsStoppingReply(reply) && byId.Remove(reply.TaskId, out var task))
+                {
+                    _ = task.TryComplete(reply, Tracker, wasRunning: true);
+                }
+            }
+
+            var again = 0;
+            lock (_gate)
+            {
+                foreach (var task in byId.Values.Where(static t => !t.IsCompleted).Reverse())
+                {
+                    // Not a retry: the task's silo is alive, only a message was lost.
+                    task.Attempts--;
+                    task.Node = _pending.AddFirst(task);
+                    again++;
+                }
+            }
+
+            if (again > 0)
+            {
+                Tracker.Requeued(again);
+            }
+
+            Dispatch();
+        }
+#pragma warning disable CA1031 // Its silo is unreachable too, or the executor stopped: membership or shutdown deals with the batch.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     /// <summary>Takes a batch off its lane's books (under the lock).</summary>
     private void Settle(SiloBatch batch)
     {
@@ -631,6 +699,22 @@ internal sealed class ClusterExecutor : Executor
         foreach (var (lane, _) in lost)
         {
             Lose(lane, lane.Batches, "the cluster's membership declared it dead", null, suspect: true);
+        }
+
+        if (lost.Count > 0)
+        {
+            // Requests to the other silos may have gone through a lost silo's gateway, and their replies come back the
+            // way their requests went: each batch that was out when the silo died is checked with its own silo.
+            SiloBatch[] others;
+            lock (_gate)
+            {
+                others = [.. _lanes.Values.SelectMany(static l => l.Batches)];
+            }
+
+            foreach (var batch in others)
+            {
+                _ = RecoverAsync(batch);
+            }
         }
 
         // A silo that failed a call but is still a member: send it work again once it answers.

@@ -19,6 +19,11 @@ internal interface ISpindleSiloGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task Cancel(Guid client, long[] taskIds);
 
+    /// <summary>The replies of those runs still in progress on this silo, once they end (runs it does not know are left out).</summary>
+    [AlwaysInterleave]
+    [ResponseTimeout("7.00:00:00")]
+    Task<byte[]> Recover(Guid client, long[] taskIds);
+
     /// <summary>Answers at once: the client checks a silo it could not reach before sending it work again.</summary>
     [AlwaysInterleave]
     Task<string> Ping();

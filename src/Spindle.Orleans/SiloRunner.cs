@@ -19,7 +19,7 @@ internal sealed class SiloRunner : IAsyncDisposable
 
     // The token of every run in progress, by client and task, so that a cancel (which may come from any turn of the
     // grain, interleaved with the runs) reaches it wherever the run is: queued on the executor or running.
-    private readonly ConcurrentDictionary<(Guid Client, long TaskId), CancellationTokenSource> _running = new();
+    private readonly ConcurrentDictionary<(Guid Client, long TaskId), RunState> _running = new();
     private readonly Lazy<Executor> _executor;
     private AutoExecutor? _auto;
 
@@ -125,12 +125,12 @@ internal sealed class SiloRunner : IAsyncDisposable
     {
         foreach (var id in taskIds)
         {
-            if (_running.TryGetValue((client, id), out var cts))
+            if (_running.TryGetValue((client, id), out var run))
             {
                 // The run may end and dispose its source at the same moment; a cancel that comes too late has nothing to do.
                 try
                 {
-                    cts.Cancel();
+                    run.Cancellation.Cancel();
                 }
                 catch (ObjectDisposedException)
                 {
@@ -139,12 +139,47 @@ internal sealed class SiloRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The replies of the given runs that are still in progress here, once they end; runs this silo does not know (never
+    /// received, or already answered) are left out. A client asks after another silo died: a request it sent through that
+    /// silo's gateway may have been lost, or the reply to it, which Orleans routes back the same way.
+    /// </summary>
+    public async Task<byte[]> RecoverAsync(Guid client, long[] taskIds)
+    {
+        var replies = new List<Task<byte[]>>();
+        foreach (var id in taskIds)
+        {
+            if (_running.TryGetValue((client, id), out var run))
+            {
+                replies.Add(run.Reply.Task);
+            }
+        }
+
+        var buffer = new FrameBuffer(256);
+        foreach (var reply in replies)
+        {
+            buffer.WriteBytes(await reply.ConfigureAwait(false));
+        }
+
+        return buffer.Written.ToArray();
+    }
+
     private async Task<byte[]> RunOneAsync(Executor executor, SiloFunction function, Guid client, RunMessage run, TaskOptions options)
     {
-        var clock = Stopwatch.StartNew();
-        using var cts = new CancellationTokenSource();
+        var state = new RunState();
         var key = (client, run.TaskId);
-        _running[key] = cts;
+        _running[key] = state;
+        var reply = await RunOneCoreAsync(executor, function, run, options, state.Cancellation).ConfigureAwait(false);
+        _running.TryRemove(key, out _);
+        state.Reply.TrySetResult(reply);
+        state.Cancellation.Dispose();
+        Interlocked.Increment(ref _completed);
+        return reply;
+    }
+
+    private async Task<byte[]> RunOneCoreAsync(Executor executor, SiloFunction function, RunMessage run, TaskOptions options, CancellationTokenSource cts)
+    {
+        var clock = Stopwatch.StartNew();
         try
         {
             var result = await function.RunAsync(executor, run.Payload, options, cts.Token).ConfigureAwait(false);
@@ -166,11 +201,14 @@ internal sealed class SiloRunner : IAsyncDisposable
         {
             return ReplyMessage.Failure(run.TaskId, 0, clock.Elapsed.Ticks, default, Describe(e).ToBytes()).ToFrame();
         }
-        finally
-        {
-            _running.TryRemove(key, out _);
-            Interlocked.Increment(ref _completed);
-        }
+    }
+
+    /// <summary>A run in progress: its token, and its reply once it ends (for a client recovering a lost reply).</summary>
+    private sealed class RunState
+    {
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        public TaskCompletionSource<byte[]> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private static readonly RemoteError StoppingError = new(typeof(SiloLostException).FullName!, "The silo is shutting down.", null, []);

@@ -16,5 +16,7 @@ internal sealed class SpindleSiloGrain(SiloRunner runner) : Grain, ISpindleSiloG
         return Task.CompletedTask;
     }
 
+    public Task<byte[]> Recover(Guid client, long[] taskIds) => runner.RecoverAsync(client, taskIds);
+
     public Task<string> Ping() => Task.FromResult(runner.SiloName);
 }
