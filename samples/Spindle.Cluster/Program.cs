@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using Spindle;
 using Spindle.Cluster;
 using Spindle.Orleans;
@@ -23,7 +24,7 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: Spindle.Cluster silo [--count N] [--port P] [--gateway G] [--primary host:port] [--redis host:port] [--technique Threads|Processes|Auto]");
-    Console.Error.WriteLine("       Spindle.Cluster client [--count N] [--gateway G] [--redis host:port] [--items N] [--retries N] [--hold ms]");
+    Console.Error.WriteLine("       Spindle.Cluster client [--count N] [--gateway G] [--redis host:port] [--items N] [--retries N] [--hold ms] [--silos N]");
     return 2;
 }
 
@@ -35,6 +36,7 @@ internal static class Client
         var items = 10_000;
         var retries = 0;
         var hold = 0;
+        var silos = 1;
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -42,6 +44,7 @@ internal static class Client
             {
                 case "--items" when i + 1 < args.Length: items = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--retries" when i + 1 < args.Length: retries = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--silos" when i + 1 < args.Length: silos = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--hold" when i + 1 < args.Length: hold = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 default: rest.Add(args[i]); break;
             }
@@ -52,6 +55,18 @@ internal static class Client
         builder.UseSpindleClient(SpindleClusterOptions.Parse(rest));
         using var host = builder.Build();
         await host.StartAsync();
+
+        // Wait (a minute at most) for the silos asked for to join, so that the map runs on all of them.
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        var joined = 0;
+        for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromMinutes(1); await Task.Delay(200))
+        {
+            joined = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count;
+            if (joined >= silos)
+            {
+                break;
+            }
+        }
 
         await using var executor = Executor.Cluster(host.Services.GetRequiredService<IClusterClient>(), new ClusterExecutorOptions { Retries = retries });
         var clock = Stopwatch.StartNew();
@@ -67,7 +82,7 @@ internal static class Client
             sum += result;
         }
 
-        Console.WriteLine($"items={seen.Count} sum={sum} seconds={clock.Elapsed.TotalSeconds:0.000}");
+        Console.WriteLine($"silos={joined} items={seen.Count} sum={sum} seconds={clock.Elapsed.TotalSeconds:0.000}");
         await host.StopAsync();
         return 0;
     }
