@@ -35,7 +35,6 @@ internal sealed class ClusterExecutor : Executor
 
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _membership;
-    private readonly TaskCompletionSource _firstSilo = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ClusterExecutor(IClusterClient client, ClusterExecutorOptions options)
         : base(options.Name)
@@ -58,9 +57,6 @@ internal sealed class ClusterExecutor : Executor
             }
         }
     }
-
-    /// <summary>Completes when the first silo is known (work submitted before waits in the queue meanwhile).</summary>
-    public Task WhenConnected => _firstSilo.Task;
 
     private protected override int DefaultMaxInFlight
     {
@@ -739,7 +735,6 @@ internal sealed class ClusterExecutor : Executor
 
         if (added)
         {
-            _firstSilo.TrySetResult();
             Dispatch();
         }
     }

@@ -16,6 +16,18 @@ internal abstract class SiloFunction
 
     public static SiloFunction Resolve(MethodRef reference)
     {
+        // By name only, never from the path a client sent: a silo serves its own app's code, and a path would let
+        // anyone who reaches a gateway load an assembly of their choosing. (The process lane may load by path: its
+        // parent is the only one who talks to a worker.)
+        try
+        {
+            _ = Assembly.Load(new AssemblyName(reference.AssemblyName));
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            throw new InvalidOperationException($"The assembly '{reference.AssemblyName}' is not part of this silo's app; every silo must run the same build as the client.", e);
+        }
+
         var (method, target) = FunctionInvoker.ResolveMethod(reference);
         var parameters = method.GetParameters();
         if (parameters.Length is not (1 or 2) || (parameters.Length == 2 && parameters[1].ParameterType != typeof(CancellationToken)))

@@ -18,6 +18,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>How many silos the cluster starts with.</summary>
     public int InitialSilos { get; init; } = 3;
 
+    /// <summary>How the silos run tasks (Threads on the hosted executor by default).</summary>
+    public Technique SiloTechnique { get; init; } = Technique.Threads;
+
     public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
     public IClusterClient Client => Cluster.Client;
@@ -27,7 +30,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder((short)InitialSilos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddSpindle(configureExecutor: o =>
+            silo.AddSpindle(o => o.Technique = SiloTechnique, o =>
             {
                 o.Technique = Technique.Threads;
                 o.Workers = 2;

@@ -18,4 +18,7 @@ public static class ClusterWork
         await Task.Delay(milliseconds, token);
         return milliseconds;
     }
+
+    /// <summary>The process that ran the task (a silo's own, or one of its worker processes).</summary>
+    public static int ProcessId(int ignored) => Environment.ProcessId;
 }
