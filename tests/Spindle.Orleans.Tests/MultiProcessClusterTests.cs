@@ -7,7 +7,7 @@ namespace Spindle.Orleans.Tests;
 /// Three silo processes on localhost (the sample app), a client here, and one silo SIGKILLed mid-map. Sized for two
 /// cores: two workers per silo, short tasks; membership suspects a silo after 1 s without a probe answer.
 /// </summary>
-public sealed class MultiProcessClusterTests(Xunit.Abstractions.ITestOutputHelper output)
+public sealed class MultiProcessClusterTests
 {
     [Fact(Timeout = 120_000)]
     public async Task SiloKilledMidMap_WithRetries_EveryResultArrivesExactlyOnce()
@@ -19,7 +19,6 @@ public sealed class MultiProcessClusterTests(Xunit.Abstractions.ITestOutputHelpe
 
         var seen = new Dictionary<int, int>();
         var killed = false;
-        using var watch = new Timer(_ => output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {executor.Progress} silos {string.Join(",", ((ClusterExecutor)executor).Silos)}"), null, 1000, 1000);
         await foreach (var (input, result) in executor.MapUnordered(Work.Square, Enumerable.Range(0, 600).Select(i => (i, 10))))
         {
             Assert.Equal((long)input.Item1 * input.Item1, result);
