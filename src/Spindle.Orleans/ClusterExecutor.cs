@@ -433,7 +433,12 @@ internal sealed class ClusterExecutor : Executor
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Lose(batch.Lane, [batch], $"a call to it failed: {e.GetType().Name}: {e.Message}", e, suspect: true);
+            var reason = $"a call to it failed: {e.GetType().Name}: {e.Message}";
+            if (!RecoverAfterFailedCall(batch, reason, e))
+            {
+                Lose(batch.Lane, [batch], reason, e, suspect: true);
+            }
+
             return;
         }
 
@@ -479,11 +484,42 @@ internal sealed class ClusterExecutor : Executor
     }
 
     /// <summary>
+    /// A call failed while its silo is still a member of the cluster: most often the gateway it went through died (the
+    /// client reaches every silo through one of them), not its silo. The silo is asked what became of the batch, as
+    /// after any loss, rather than its tasks failed; a silo that cannot be asked loses the batch then. A task is
+    /// recovered this way at most twice, so a call that fails for another reason still fails its tasks.
+    /// </summary>
+    private bool RecoverAfterFailedCall(SiloBatch batch, string reason, Exception cause)
+    {
+        lock (_gate)
+        {
+            if (batch.Settled)
+            {
+                return true;
+            }
+
+            if (_stop.IsCancellationRequested || !_lanes.ContainsKey(batch.Lane.Address) || batch.Tasks.Any(static t => t.Recoveries >= 2))
+            {
+                return false;
+            }
+
+            batch.Lane.Suspect = true;
+            foreach (var task in batch.Tasks)
+            {
+                task.Recoveries++;
+            }
+        }
+
+        _ = RecoverAsync(batch, (reason, cause));
+        return true;
+    }
+
+    /// <summary>
     /// Recovers a batch whose request or reply may have been lost with another silo's gateway: after a grace period
     /// for a reply on its way, its silo gives the replies of the runs still in progress there as they end; runs it
     /// does not know never arrived or were answered into the void, and are queued again (they may run twice).
     /// </summary>
-    private async Task RecoverAsync(SiloBatch batch)
+    private async Task RecoverAsync(SiloBatch batch, (string Reason, Exception Cause)? callFailed = null)
     {
         try
         {
@@ -543,6 +579,11 @@ internal sealed class ClusterExecutor : Executor
         catch (Exception)
 #pragma warning restore CA1031
         {
+            // Unless its own call has failed already: then nothing else will answer for the batch.
+            if (callFailed is { } failed && !_stop.IsCancellationRequested)
+            {
+                Lose(batch.Lane, [batch], failed.Reason, failed.Cause, suspect: true);
+            }
         }
     }
 

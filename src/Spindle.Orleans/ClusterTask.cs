@@ -36,6 +36,9 @@ internal abstract class ClusterTask
     /// <summary>The runs so far; a lost silo's task runs again while this stays within the retries.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>How many times a call carrying this task failed while its silo stayed a member, and its silo was asked what became of it.</summary>
+    public int Recoveries { get; set; }
+
     /// <summary>Its place in the pending queue while pending (guarded by the executor's lock).</summary>
     public LinkedListNode<ClusterTask>? Node { get; set; }
 
