@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Spindle.Diagnostics;
 using Spindle.Internal;
-using Spindle.Threads;
 
 namespace Spindle.Pipelines;
 
@@ -96,9 +95,10 @@ internal sealed class StageRunner<TIn, TOut>(
     // still queued runs, sees the token cancelled, and drops its items at once.
     private CancellationTokenSource? _chunkTokenSource;
 
-    // A batch task's loop goes on, on the executor's thread, as the task ends: it passes results on and submits the
-    // next task, all without blocking, so it needs no hop to the thread pool first.
-    private readonly TaskOptions _chunkOptions = taskOptions with { ContinueOnExecutor = true };
+    // Batches run only on executors that host them (see StageDefinition): a batch task's loop goes on, on the
+    // executor's thread, as the task ends: it passes results on and submits the next task, all without blocking, so
+    // it needs no hop to the thread pool first.
+    private readonly IPipelineHost? _host = batchWork is null ? null : (IPipelineHost)executor;
 
     public async Task RunAsync()
     {
@@ -106,7 +106,7 @@ internal sealed class StageRunner<TIn, TOut>(
         if (batchWork is not null)
         {
             _chunkWork = batchWork.Sync is not null ? Work<Chunk, Chunk>.Of(RunChunks) : Work<Chunk, Chunk>.Of(RunChunksAsync);
-            _chunkTokenSource = CancellationTokenSource.CreateLinkedTokenSource(token, executor is ThreadExecutor threads ? threads.StopToken : CancellationToken.None);
+            _chunkTokenSource = CancellationTokenSource.CreateLinkedTokenSource(token, _host!.StopToken);
         }
 
         // One span for the stage's whole run, a child of the span the run was started in (none, at no cost, when
@@ -302,7 +302,7 @@ internal sealed class StageRunner<TIn, TOut>(
         Task<Chunk> task;
         try
         {
-            task = executor.SubmitInternal(_chunkWork!, chunk, _chunkOptions, CancellationToken.None);
+            task = _host!.SubmitContinuingHere(_chunkWork!, chunk, taskOptions);
         }
 #pragma warning disable CA1031 // Every error is routed to the run; none may escape a stage.
         catch (Exception e)
