@@ -271,7 +271,7 @@ internal sealed class BatchTask<TIn, TOut> : IDisposable
             return true;
         }
 
-        if (!_ordered!.MarkReady(entry, results) || _ordered.TryFlush(_run.Token))
+        if (!_ordered!.MarkReady(entry, results) || _ordered.TryFlush(_run.Token, out _))
         {
             // Another holds the flush and will write this entry in its turn, or this task wrote every ready entry.
             return true;

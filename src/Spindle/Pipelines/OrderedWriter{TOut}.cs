@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Spindle.Pipelines;
 
 /// <summary>
@@ -56,15 +58,9 @@ internal sealed class OrderedWriter<TOut>(StageWriter<TOut> writer, WindowPlaces
     /// <summary>Writes every ready entry at the head, waiting for room; called by the holder of the flush.</summary>
     public async Task FlushOwnedAsync(CancellationToken token)
     {
-        while (!TryFlush(token))
+        while (!TryFlush(token, out var head))
         {
             // The output is full. The flush is held, so the head stays where it is: wait for room for its rest.
-            Entry head;
-            lock (_order)
-            {
-                head = _order.Peek();
-            }
-
             try
             {
                 await writer.WriteRestAsync(head.Results, head.Written, token);
@@ -80,18 +76,19 @@ internal sealed class OrderedWriter<TOut>(StageWriter<TOut> writer, WindowPlaces
 
     /// <summary>
     /// Holding the flush: writes ready entries at the head while the output has room, and gives the flush up when the
-    /// head is not ready. False: the output is full, and the flush is still held. Never waits.
+    /// head is not ready. False: the output is full, <paramref name="head"/> is partly written, and the flush is
+    /// still held. Never waits.
     /// </summary>
-    public bool TryFlush(CancellationToken token)
+    public bool TryFlush(CancellationToken token, [NotNullWhen(false)] out Entry? head)
     {
         while (true)
         {
-            Entry head;
             lock (_order)
             {
                 if (_order.Count == 0 || !_order.Peek().Ready)
                 {
                     _flushing = false;
+                    head = null;
                     return true;
                 }
 
