@@ -7,6 +7,9 @@ public static class BenchWork
 {
     public static int Trivial(int x) => x + 1;
 
+    /// <summary>A trivial task over a record: its payload needs MessagePack's full options (and so OpenSSL) in a worker.</summary>
+    public static Order Discount(Order order) => order with { Total = order.Total * 0.9 };
+
     /// <summary>Pure CPU work: counts the primes below <paramref name="limit"/> (the bench's CPU workload).</summary>
     public static int CountPrimes(int limit) => (int)Spindle.Bench.Workloads.CpuWork.CountPrimes(limit);
 
@@ -58,3 +61,5 @@ public static class BenchWork
         }
     }
 }
+
+public sealed record Order(string Customer, double Total);

@@ -4,7 +4,7 @@ using Spindle.Cli.Commands;
 // `spindle run` runs here, natively compiled; anything else (bench, demo, help, version) becomes the full CLI.
 if (RunCommand.IsDirectInvocation(args))
 {
-    return RunCommand.Run(args[1..], null, RunStreams.Console, CancellationToken.None);
+    return RunCommand.Run(RunCommand.DirectWords(args), null, RunStreams.Console, CancellationToken.None);
 }
 
 return FullCli.Exec(args);

@@ -49,6 +49,7 @@ internal static class SpindleCli
             HelpName = Name,
         };
         root.Subcommands.Add(RunCommand.Create(console));
+        root.Subcommands.Add(RunCommand.Create(console, name: "sem"));
         root.Subcommands.Add(BenchCommand.Create(console, error));
         root.Subcommands.Add(DemoCommand.Create(console, error));
         foreach (var option in root.Options)

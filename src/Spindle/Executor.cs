@@ -28,9 +28,6 @@ public abstract partial class Executor : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopStarted;
 
-    // Set by whoever waits for the executor to go idle (a pipeline putting its executor back); completed when the
-    // outstanding count comes back down to the executor's own reference.
-    private TaskCompletionSource? _idleWaiter;
     private EventHandler<ExecutorProgress>? _progressChanged;
 
     private protected Executor(string name)
@@ -118,24 +115,8 @@ public abstract partial class Executor : IAsyncDisposable
 
     internal ProgressTracker Tracker => _tracker;
 
-    /// <summary>Whether the executor is live and no task it accepted is still outstanding.</summary>
-    internal bool IsIdle => !_shutdownRequested && Volatile.Read(ref _outstanding) == 1;
-
-    /// <summary>Completes when no accepted task is outstanding (at once if none is); for one waiter at a time.</summary>
-    internal Task WhenIdleAsync()
-    {
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        // The exchange, then the count; a task's end changes the count, then reads the waiter. With a full fence in
-        // each, one of the two sees the other, so the waiter cannot miss the last task's end.
-        Interlocked.Exchange(ref _idleWaiter, waiter);
-        if (Volatile.Read(ref _outstanding) == 1)
-        {
-            waiter.TrySetResult();
-        }
-
-        return waiter.Task;
-    }
+    /// <summary>Accepted tasks not yet ended, plus one for the executor's own reference while it is live.</summary>
+    private protected int Outstanding => Volatile.Read(ref _outstanding);
 
     /// <summary>The number of tasks Map keeps in flight when MapOptions.MaxInFlight is not set.</summary>
     private protected abstract int DefaultMaxInFlight { get; }
@@ -217,18 +198,16 @@ public abstract partial class Executor : IAsyncDisposable
         }
     }
 
-    /// <summary>Counts an accepted task as ended.</summary>
-    private protected void ReleaseOutstanding()
+    /// <summary>Counts an accepted task as ended; returns what is left of <see cref="Outstanding"/> (1: live and idle).</summary>
+    private protected int ReleaseOutstanding()
     {
         var left = Interlocked.Decrement(ref _outstanding);
         if (left == 0)
         {
             _drained.TrySetResult();
         }
-        else if (left == 1)
-        {
-            Volatile.Read(ref _idleWaiter)?.TrySetResult();
-        }
+
+        return left;
     }
 
     private protected void ThrowIfShutdown()

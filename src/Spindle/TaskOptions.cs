@@ -19,13 +19,6 @@ public sealed record TaskOptions
     /// <summary>How many times a task whose worker process crashed is run again (processes only).</summary>
     public int Retries { get; init; }
 
-    /// <summary>
-    /// Internal: the awaiter of the task is Spindle's own short, non-blocking code (a pipeline stage), which may run
-    /// on the executor's thread as the task ends instead of costing a hop to the thread pool. Never set for a task a
-    /// user awaits: their continuations must not run on a lane thread.
-    /// </summary>
-    internal bool ContinueOnExecutor { get; init; }
-
     internal void Validate(ProblemList problems)
     {
         if (Timeout is { } t && t <= TimeSpan.Zero && t != System.Threading.Timeout.InfiniteTimeSpan)

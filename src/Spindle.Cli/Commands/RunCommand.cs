@@ -21,26 +21,31 @@ internal static class RunCommand
 
     private static readonly string[] Separators = [":::", ":::+", "::::", "::::+"];
 
-    public static Command Create(IAnsiConsole console, RunStreams? streams = null)
+    /// <summary><c>spindle run</c>, or (<paramref name="name"/> "sem") <c>spindle sem</c>, GNU's <c>sem</c>: <c>run --semaphore</c>.</summary>
+    public static Command Create(IAnsiConsole console, RunStreams? streams = null, string name = "run")
     {
         var words = new Argument<string[]>("words") { Arity = ArgumentArity.ZeroOrMore, Description = "COMMAND with replacement strings, then ::: values, :::: files or :::+ linked values." };
-        var command = new Command("run", Help)
+        var command = new Command(name, name == "sem" ? SemHelp : Help)
         {
             words,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((ParseResult result, CancellationToken token) =>
         {
-            var raw = result.Tokens.SkipWhile(t => !(t.Type == TokenType.Command && t.Value == "run")).Skip(1).Select(t => t.Value).ToArray();
-            return Task.Run(() => Run(raw, console, streams ?? RunStreams.Console, token), CancellationToken.None);
+            var raw = result.Tokens.SkipWhile(t => !(t.Type == TokenType.Command && t.Value == name)).Skip(1).Select(t => t.Value).ToArray();
+            string[] own = name == "sem" ? ["--semaphore", .. raw] : raw;
+            return Task.Run(() => Run(own, console, streams ?? RunStreams.Console, token), CancellationToken.None);
         });
         return command;
     }
 
-    /// <summary>Whether <paramref name="args"/> is a <c>spindle run</c> that can skip the command tree (anything but a help request).</summary>
+    /// <summary>The words <see cref="Run"/> takes for a direct invocation: after "run", or "--semaphore" and the words after "sem".</summary>
+    public static string[] DirectWords(string[] args) => args[0] == "sem" ? ["--semaphore", .. args[1..]] : args[1..];
+
+    /// <summary>Whether <paramref name="args"/> is a <c>spindle run</c> or <c>spindle sem</c> that can skip the command tree (anything but a help request).</summary>
     public static bool IsDirectInvocation(string[] args)
     {
-        if (args is not ["run", ..])
+        if (args is not ["run" or "sem", ..])
         {
             return false;
         }
@@ -261,7 +266,7 @@ internal static class RunCommand
             }
         }
 
-        if (command.Count == 0)
+        if (command.Count == 0 && !optionTokens.Contains("--wait"))
         {
             error = "missing command: give the command to run before ':::' (for example: spindle run gzip {} ::: *.log).";
             return null;
@@ -281,7 +286,8 @@ internal static class RunCommand
             return options;
         }
 
-        var result = spec.Parser.Parse(optionTokens);
+        // No @response-file expansion: an option's value may start with @ (-S @hostgroup/host, --tagstring @{}).
+        var result = spec.Parser.Parse(optionTokens, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             error = result.Errors[0].Message.TrimEnd('.') + ".";
@@ -372,11 +378,56 @@ internal static class RunCommand
         var mode = result.GetValue(spec.Ungroup) ? JobOutputMode.Ungroup : result.GetValue(spec.LineBuffer) ? JobOutputMode.LineBuffer : JobOutputMode.Group;
         var commandMode = result.GetValue(spec.NoShell) ? JobCommandMode.NoShell : result.GetValue(spec.Quote) ? JobCommandMode.QuoteCommand : JobCommandMode.Shell;
         display = new ProgressDisplay(result.GetValue(spec.Bar), result.GetValue(spec.Progress), result.GetValue(spec.Eta));
+        var semaphoreWait = result.GetValue(spec.Wait);
+        var foreground = result.GetValue(spec.Foreground);
+        // As GNU parallel: any of the semaphore's options makes a semaphore, and --fg overrides --bg.
+        var semaphore = result.GetValue(spec.Semaphore) || semaphoreWait || foreground || result.GetValue(spec.Background)
+            || result.GetValue(spec.SemaphoreName) is not null || result.GetValue(spec.SemaphoreTimeout) is not null;
+        TimeSpan? semaphoreTimeout = null;
+        if (result.GetValue(spec.SemaphoreTimeout) is { } stText)
+        {
+            var negative = stText.StartsWith('-');
+            if (!TryParseDelay(negative ? stText[1..] : stText, out var st) || st == TimeSpan.Zero)
+            {
+                error = $"--semaphoretimeout must be a number of seconds other than 0, negative to give up instead of running anyway (was '{stText}').";
+                return null;
+            }
+
+            semaphoreTimeout = negative ? -st : st;
+        }
+
+        var transfers = new List<string>(result.GetValue(spec.TransferFile) ?? []);
+        var returns = new List<string>(result.GetValue(spec.Return) ?? []);
+        var trc = result.GetValue(spec.Trc) ?? [];
+        // --transfer is --transferfile {}; --trc FILE is --transfer --return FILE --cleanup.
+        if ((result.GetValue(spec.Transfer) || trc.Length > 0) && !transfers.Contains("{}"))
+        {
+            transfers.Add("{}");
+        }
+
+        returns.AddRange(trc);
         return options with
         {
+            SshLogins = result.GetValue(spec.SshLogin) ?? [],
+            SshLoginFiles = result.GetValue(spec.SshLoginFile) ?? [],
+            Ssh = result.GetValue(spec.Ssh),
+            TransferFiles = transfers,
+            ReturnFiles = returns,
+            BaseFiles = result.GetValue(spec.BaseFile) ?? [],
+            Cleanup = result.GetValue(spec.Cleanup) || trc.Length > 0,
+            OnAll = result.GetValue(spec.OnAll),
+            NonAll = result.GetValue(spec.NonAll),
+            WorkDir = result.GetValue(spec.WorkDir),
+            Plus = result.GetValue(spec.Plus),
+            Semaphore = semaphore,
+            SemaphoreWait = semaphoreWait,
+            SemaphoreForeground = foreground,
+            SemaphoreName = result.GetValue(spec.SemaphoreName),
+            SemaphoreTimeout = semaphoreTimeout,
             NullSeparated = result.GetValue(spec.Null),
             ColumnSeparator = result.GetValue(spec.ColSep),
-            Jobs = result.GetValue(spec.Jobs) ?? "100%",
+            // GNU sem runs one command at a time unless told otherwise.
+            Jobs = result.GetValue(spec.Jobs) ?? (semaphore ? "1" : "100%"),
             KeepOrder = result.GetValue(spec.KeepOrder),
             OutputMode = mode,
             Tag = result.GetValue(spec.Tag),
@@ -530,8 +581,25 @@ internal static class RunCommand
           --header : with sources   each source's first value names its columns: {name}
           --link/--xapply, --shuf, --tagstring STR   pair sources (shorter ones wrap), random order, custom tag
           --memfree SIZE, --load N|N%, --noswap      start a job only while the machine has room
+          -S/--sshlogin [N/]HOST|[N/]'ssh -p P HOST'|:,...  run on these computers (--slf FILE, --ssh CMD; -j counts per computer)
+            --transferfile/--tf FILE, --transfer, --return FILE, --cleanup, --trc FILE, --basefile FILE, --workdir DIR|...|.
+            --onall (every job on every computer), --nonall (the command once on each)
+          --plus                    more replacement strings: {..} {...} {/..} {##} {0#} {:-str} {:N:M} {%re} {#re} {/re/str} {^re} {,re} ...
+          --semaphore (or 'spindle sem'), --id NAME, --fg, --wait, --st SECS   a counting semaphore across invocations
 
         Exit status: 0 all succeeded; 1-100 that many failed; 101 more; 255 other errors.
+        """;
+
+    private const string SemHelp = """
+        GNU parallel's sem: run COMMAND when fewer than -j commands of the same semaphore run (counted across every
+        invocation, by flock'ed slot files in $SPINDLE_HOME/semaphores, default ~/.spindle/semaphores).
+
+          spindle sem [-j N] [--id NAME] [--fg] COMMAND    wait for a slot, start COMMAND in the background, exit 0
+                                                           (--fg: in the foreground, exit with its status)
+          spindle sem [--id NAME] --wait                   wait until every command of the semaphore has ended
+
+        -j N (default 1), N%, +N, -N as 'spindle run'; --id defaults to the terminal's name ('not a tty' without one);
+        --st SECS: after SECS, run anyway (or, for -SECS, give up with exit status 1). Same as 'spindle run --semaphore'.
         """;
 
     /// <summary>The private parser of the options part, and what each option is called.</summary>
@@ -626,6 +694,44 @@ internal static class RunCommand
 
         public Option<bool> Csv { get; } = new("--csv");
 
+        public Option<bool> Semaphore { get; } = new("--semaphore");
+
+        public Option<bool> Plus { get; } = new("--plus");
+
+        public Option<string[]> SshLogin { get; } = new("--sshlogin", "-S") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> SshLoginFile { get; } = new("--sshloginfile", "--slf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string> Ssh { get; } = new("--ssh");
+
+        public Option<string[]> TransferFile { get; } = new("--transferfile", "--tf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<bool> Transfer { get; } = new("--transfer");
+
+        public Option<string[]> Return { get; } = new("--return") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> Trc { get; } = new("--trc") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> BaseFile { get; } = new("--basefile", "--bf") { AllowMultipleArgumentsPerToken = false };
+
+        public Option<bool> Cleanup { get; } = new("--cleanup");
+
+        public Option<bool> OnAll { get; } = new("--onall");
+
+        public Option<bool> NonAll { get; } = new("--nonall");
+
+        public Option<string> WorkDir { get; } = new("--workdir", "--wd");
+
+        public Option<string> SemaphoreName { get; } = new("--id", "--semaphorename", "--semaphore-name");
+
+        public Option<bool> Foreground { get; } = new("--fg");
+
+        public Option<bool> Background { get; } = new("--bg");
+
+        public Option<bool> Wait { get; } = new("--wait");
+
+        public Option<string> SemaphoreTimeout { get; } = new("--semaphoretimeout", "--semaphore-timeout", "--st");
+
         public OptionSpec()
         {
             // A plain Command, not a RootCommand: a root adds help, version and directives, which these options do not
@@ -635,7 +741,9 @@ internal static class RunCommand
                 Jobs, KeepOrder, Group, LineBuffer, Ungroup, Tag, JobLog, Resume, ResumeFailed, Retries, Timeout, Halt,
                 Delay, DryRun, Results, Bar, Progress, Eta, Quote, NoShell, Null, ColSep, ArgFile, MaxArgs, MaxReplaceArgs,
                 MaxLinesL, MaxLines, ContextReplace, Multiple, Xargs, MaxChars, Pipe, PipePart, Block, RecStart, RecEnd, Header,
-                Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv,
+                Link, Shuffle, TagString, MemFree, Load, NoSwap, Csv, Semaphore, SemaphoreName, Foreground, Background, Wait,
+                SemaphoreTimeout, SshLogin, SshLoginFile, Ssh, TransferFile, Transfer, Return, Trc, BaseFile, Cleanup, OnAll, NonAll,
+                WorkDir, Plus,
             };
             foreach (var option in Parser.Options)
             {

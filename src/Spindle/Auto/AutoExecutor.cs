@@ -78,7 +78,7 @@ public sealed class AutoExecutor : Executor
             throw;
         }
 
-        task.ContinueWith(static (_, s) => ((AutoExecutor)s!).ReleaseOutstanding(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        task.ContinueWith(static (_, s) => { ((AutoExecutor)s!).ReleaseOutstanding(); }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return task;
     }
 

@@ -157,6 +157,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "getpid")]
     public static partial int GetPid();
 
+    public const int O_RDWR = 2;
+    public const int O_CREAT = 0x40;
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+    public const int LOCK_UN = 8;
+    public const int EWOULDBLOCK = 11;
     public const int AF_UNIX = 1;
     public const int SOCK_STREAM = 1;
     public const int SOCK_CLOEXEC = 0x80000;
@@ -198,6 +204,15 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Name, EntryPoint = "clock_gettime")]
     public static partial int ClockGetTime(int clock, out Timespec spec);
+
+    [LibraryImport(Name, EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
+
+    [LibraryImport(Name, EntryPoint = "open", SetLastError = true)]
+    public static partial int Open(byte* path, int flags, int mode);
+
+    [LibraryImport(Name, EntryPoint = "ttyname_r")]
+    public static partial int TtyName(int fd, byte* buffer, nuint length);
 
     /// <summary>Makes the calling process the leader of a new process group, so its children can be killed with it.</summary>
     public static bool BecomeGroupLeader() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? SetPGid(0, 0) == 0 : false;

@@ -43,16 +43,29 @@ internal sealed class CommandTemplate
     // `spindle run`'s start-up.
     private readonly Dictionary<string, bool> _onPath = new(StringComparer.Ordinal);
 
-    public CommandTemplate(IReadOnlyList<string> words, JobCommandMode mode)
+    /// <param name="words">The command's words.</param>
+    /// <param name="mode">Shell line, quoted words, or no shell.</param>
+    /// <param name="plus">Whether --plus's replacement strings ({..} {##} {0#} {%re} {/re/str} ...) are on.</param>
+    public CommandTemplate(IReadOnlyList<string> words, JobCommandMode mode, bool plus = false)
     {
         _mode = mode;
         _words = new List<Segment>[words.Count];
         for (var i = 0; i < words.Count; i++)
         {
-            _words[i] = Parse(words[i]);
+            _words[i] = Parse(words[i], plus);
             _hasReplacement |= _words[i].Exists(s => s.Kind != SegmentKind.Literal);
+            NeedsTotal |= _words[i].Exists(s => s.Kind is SegmentKind.TotalJobs or SegmentKind.PaddedSeq);
         }
     }
+
+    /// <summary>Whether a word holds {##} or {0#}, which need the number of jobs: the run then reads every input first and sets <see cref="Total"/>.</summary>
+    public bool NeedsTotal { get; }
+
+    /// <summary>The number of jobs, for {##} and {0#}.</summary>
+    public long Total { get; set; }
+
+    /// <summary>The number of job slots, for {0%}'s padding.</summary>
+    public int MaxSlots { get; init; } = 1;
 
     /// <summary>Whether exec'ing plain commands directly (skipping the shell) is allowed; on by default.</summary>
     public bool DirectExecFastPath { get; init; } = true;
@@ -89,7 +102,7 @@ internal sealed class CommandTemplate
                 {
                     foreach (var value in record)
                     {
-                        length += QuotedLength(Transform(value, segment.Transform)) + 1;
+                        length += QuotedLength(Transform(value, segment)) + 1;
                     }
                 }
                 else if (repeated && segment.Kind == SegmentKind.Literal)
@@ -300,7 +313,7 @@ internal sealed class CommandTemplate
     }
 
     /// <summary>Renders one word; with <paramref name="only"/> (one copy of a context-replaced word), {} stands for that argument alone.</summary>
-    private static string RenderWord(List<Segment> word, IReadOnlyList<string> args, long seq, int slot, bool quote, string? only = null)
+    private string RenderWord(List<Segment> word, IReadOnlyList<string> args, long seq, int slot, bool quote, string? only = null)
     {
         if (word.Count == 1 && word[0].Kind == SegmentKind.Literal)
         {
@@ -321,8 +334,18 @@ internal sealed class CommandTemplate
                 case SegmentKind.Slot:
                     sb.Append(slot);
                     break;
+                case SegmentKind.TotalJobs:
+                    sb.Append(Total);
+                    break;
+                case SegmentKind.PaddedSeq:
+                    // GNU parallel: as many digits as the number of jobs has (1 + int(log10(total))).
+                    sb.Append(seq.ToString(CultureInfo.InvariantCulture).PadLeft(Total.ToString(CultureInfo.InvariantCulture).Length, '0'));
+                    break;
+                case SegmentKind.PaddedSlot:
+                    sb.Append(slot.ToString(CultureInfo.InvariantCulture).PadLeft(MaxSlots.ToString(CultureInfo.InvariantCulture).Length, '0'));
+                    break;
                 case SegmentKind.AllArgs when only is not null:
-                    var one = Transform(only, segment.Transform);
+                    var one = Transform(only, segment);
                     sb.Append(quote ? ShellQuote.Quote(one) : one);
                     break;
                 case SegmentKind.AllArgs:
@@ -333,7 +356,7 @@ internal sealed class CommandTemplate
                             sb.Append(' ');
                         }
 
-                        var value = Transform(args[i], segment.Transform);
+                        var value = Transform(args[i], segment);
                         sb.Append(quote ? ShellQuote.Quote(value) : value);
                     }
 
@@ -342,7 +365,7 @@ internal sealed class CommandTemplate
                     var index = segment.Position > 0 ? segment.Position - 1 : args.Count + segment.Position;
                     if (index >= 0 && index < args.Count)
                     {
-                        var value = Transform(args[index], segment.Transform);
+                        var value = Transform(args[index], segment);
                         sb.Append(quote ? ShellQuote.Quote(value) : value);
                     }
 
@@ -354,6 +377,8 @@ internal sealed class CommandTemplate
         return sb.ToString();
     }
 
+    private static string Transform(string value, Segment segment) => segment.Plus is { } plus ? plus(value) : Transform(value, segment.Transform);
+
     private static string Transform(string value, PathTransform transform) => transform switch
     {
         PathTransform.WithoutExtension => PathParts.WithoutExtension(value),
@@ -363,14 +388,14 @@ internal sealed class CommandTemplate
         _ => value,
     };
 
-    private static List<Segment> Parse(string word)
+    private static List<Segment> Parse(string word, bool plus)
     {
         var segments = new List<Segment>();
         var at = 0;
         var open = word.IndexOf('{', StringComparison.Ordinal);
         while (open >= 0)
         {
-            if (!TryParseReplacement(word, open, out var segment, out var end))
+            if (!TryParseReplacement(word, open, plus, out var segment, out var end))
             {
                 open = word.IndexOf('{', open + 1);
                 continue;
@@ -400,7 +425,7 @@ internal sealed class CommandTemplate
     /// </summary>
     /// <remarks>A hand-written scanner rather than a regular expression: `spindle run` starts once per script line, and
     /// loading and initialising the regex engine was a tenth of its start-up.</remarks>
-    private static bool TryParseReplacement(string word, int open, out Segment segment, out int end)
+    private static bool TryParseReplacement(string word, int open, bool plus, out Segment segment, out int end)
     {
         segment = default!;
         end = 0;
@@ -419,6 +444,18 @@ internal sealed class CommandTemplate
                 segment = new Segment(SegmentKind.Seq, "", 0, PathTransform.None);
                 return true;
             case "%":
+                segment = new Segment(SegmentKind.Slot, "", 0, PathTransform.None);
+                return true;
+            case "##" when plus:
+                segment = new Segment(SegmentKind.TotalJobs, "", 0, PathTransform.None);
+                return true;
+            case "0#" when plus:
+                segment = new Segment(SegmentKind.PaddedSeq, "", 0, PathTransform.None);
+                return true;
+            case "0%" when plus:
+                segment = new Segment(SegmentKind.PaddedSlot, "", 0, PathTransform.None);
+                return true;
+            case "slot" when plus:
                 segment = new Segment(SegmentKind.Slot, "", 0, PathTransform.None);
                 return true;
         }
@@ -451,21 +488,32 @@ internal sealed class CommandTemplate
             "/." => PathTransform.BasenameWithoutExtension,
             _ => (PathTransform?)null,
         };
+        Func<string, string>? plusTransform = null;
+        if (transform is null && plus && body[digits..] is { Length: > 0 } rest)
+        {
+            plusTransform = PlusReplacement.Parse(rest.ToString());
+        }
+
         if (transform is not { } t)
         {
-            return false;
+            if (plusTransform is null)
+            {
+                return false;
+            }
+
+            t = PathTransform.None;
         }
 
         if (!hasPosition)
         {
-            segment = new Segment(SegmentKind.AllArgs, "", 0, t);
+            segment = new Segment(SegmentKind.AllArgs, "", 0, t) { Plus = plusTransform };
             return true;
         }
 
         // A position too large for an int is beyond every argument all the same, and renders as nothing.
         var position = int.TryParse(body[..digits], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n
             : body[0] == '-' ? int.MinValue + 1 : int.MaxValue;
-        segment = new Segment(SegmentKind.Positional, "", position, t);
+        segment = new Segment(SegmentKind.Positional, "", position, t) { Plus = plusTransform };
         return true;
     }
 
@@ -476,6 +524,9 @@ internal sealed class CommandTemplate
         Positional,
         Seq,
         Slot,
+        TotalJobs,
+        PaddedSeq,
+        PaddedSlot,
     }
 
     private enum PathTransform
@@ -489,6 +540,9 @@ internal sealed class CommandTemplate
 
     private sealed record Segment(SegmentKind Kind, string Text, int Position, PathTransform Transform)
     {
+        /// <summary>A --plus transform of the value, instead of <see cref="Transform"/>.</summary>
+        public Func<string, string>? Plus { get; init; }
+
         public static Segment Literal(string text) => new(SegmentKind.Literal, text, 0, PathTransform.None);
     }
 }

@@ -29,10 +29,10 @@ internal sealed partial class JobLog : IDisposable
     }
 
     /// <summary>One line, exactly as GNU parallel prints it (starttime %.3f, runtime %10.3f, host ":" for this machine).</summary>
-    public static string FormatLine(long seq, DateTimeOffset start, TimeSpan runtime, long received, int exitValue, int signal, string command)
+    public static string FormatLine(long seq, DateTimeOffset start, TimeSpan runtime, long received, int exitValue, int signal, string command, string host = ":")
     {
         var startSeconds = start.ToUnixTimeMilliseconds() / 1000.0;
-        return string.Create(CultureInfo.InvariantCulture, $"{seq}\t:\t{startSeconds:0.000}\t{runtime.TotalSeconds,10:0.000}\t0\t{received}\t{exitValue}\t{signal}\t{command.Replace('\n', '\0')}");
+        return string.Create(CultureInfo.InvariantCulture, $"{seq}\t{host}\t{startSeconds:0.000}\t{runtime.TotalSeconds,10:0.000}\t0\t{received}\t{exitValue}\t{signal}\t{command.Replace('\n', '\0')}");
     }
 
     public void Write(string line)

@@ -141,6 +141,79 @@ public sealed record JobRunOptions
     /// <summary>Start a job only while the machine is not swapping (--noswap).</summary>
     public bool NoSwap { get; init; }
 
+    /// <summary>
+    /// Work as GNU parallel's counting semaphore (--semaphore, <c>sem</c>): run <see cref="Command"/> once, when fewer
+    /// than <see cref="Jobs"/> commands of the same <see cref="SemaphoreName"/> run, counted across processes. The
+    /// command uses this process's stdin, stdout and stderr; in the background (the default) the run returns as soon
+    /// as it starts. GNU sem's default of one slot is the CLI's; here <see cref="Jobs"/> counts as always.
+    /// </summary>
+    public bool Semaphore { get; init; }
+
+    /// <summary>The semaphore's name (--id, --semaphorename); null means GNU's default, the terminal of stdin or "not a tty".</summary>
+    public string? SemaphoreName { get; init; }
+
+    /// <summary>Wait for the semaphore's command and return its exit status, instead of starting it in the background (--fg).</summary>
+    public bool SemaphoreForeground { get; init; }
+
+    /// <summary>Run nothing; wait until every command of the semaphore has ended (sem --wait).</summary>
+    public bool SemaphoreWait { get; init; }
+
+    /// <summary>
+    /// How long to wait for a slot (--semaphoretimeout, --st): when it passes, a positive value runs the command anyway
+    /// and a negative one gives up with exit status 1; null waits as long as it takes.
+    /// </summary>
+    public TimeSpan? SemaphoreTimeout { get; init; }
+
+    /// <summary>The folder that holds the semaphores; null means $SPINDLE_HOME/semaphores, else ~/.spindle/semaphores.</summary>
+    public string? SemaphoreDirectory { get; init; }
+
+    /// <summary>
+    /// Run the jobs on these computers over ssh (-S, --sshlogin): each value one or more sshlogins, comma separated, of
+    /// the form <c>[ncpus/]host</c>, <c>[ncpus/]user@host</c>, <c>[ncpus/]sshcommand [options] host</c>, or <c>:</c> for
+    /// this computer. <see cref="Jobs"/> counts per computer (N% of its cpus, asked with ssh unless ncpus/ gives them).
+    /// </summary>
+    public IReadOnlyList<string> SshLogins { get; init; } = [];
+
+    /// <summary>Files of sshlogins, one per line, '#' comments (--slf, --sshloginfile); ".." is ~/.parallel/sshloginfile.</summary>
+    public IReadOnlyList<string> SshLoginFiles { get; init; } = [];
+
+    /// <summary>The ssh command line of sshlogins that give none (--ssh); null means $PARALLEL_SSH, else "ssh".</summary>
+    public string? Ssh { get; init; }
+
+    /// <summary>Files (replacement strings allowed, "{}" for --transfer) sent with rsync to a remote job's work dir before it runs (--transferfile, --tf).</summary>
+    public IReadOnlyList<string> TransferFiles { get; init; } = [];
+
+    /// <summary>Files (replacement strings allowed) fetched with rsync from a remote job's work dir after it ran (--return).</summary>
+    public IReadOnlyList<string> ReturnFiles { get; init; } = [];
+
+    /// <summary>Files sent to every remote computer before its first job (--basefile, --bf).</summary>
+    public IReadOnlyList<string> BaseFiles { get; init; } = [];
+
+    /// <summary>Remove the transferred, returned and base files from the remote computers once used (--cleanup).</summary>
+    public bool Cleanup { get; init; }
+
+    /// <summary>Run every job on every sshlogin, one at a time per computer, output grouped per computer (--onall).</summary>
+    public bool OnAll { get; init; }
+
+    /// <summary>Run the command once on every sshlogin, with no arguments (--nonall).</summary>
+    public bool NonAll { get; init; }
+
+    /// <summary>The folder remote jobs run in (--workdir, --wd; replacement strings allowed): "..." a fresh one per job, "." this folder; null is the login folder.</summary>
+    public string? WorkDir { get; init; }
+
+    /// <summary>With --onall: the jobs' arguments, already read (each computer runs them all).</summary>
+    internal IReadOnlyList<string[]>? PresetArguments { get; init; }
+
+    /// <summary>With --onall: the one computer of a per-computer run.</summary>
+    internal RemoteHosts? PresetRemote { get; init; }
+
+    /// <summary>
+    /// Turn on GNU parallel's --plus replacement strings: {..} {...} {/..} {/...} {+/} {+.} {+..} {+...}, {##} (number
+    /// of jobs), {0#} {0%} (zero-padded), and {:-str} {:N} {:N:M} {#re} {##re} {%re} {%%re} {/re/str} {//re/str}
+    /// {/#re/str} {/%re/str} {^re} {^^re} {,re} {,,re}, each also after a position ({2%.gz}).
+    /// </summary>
+    public bool Plus { get; init; }
+
     /// <summary>Where --memfree, --load and --noswap read the machine's state; tests replace /proc.</summary>
     internal Func<MachineState>? MachineProbe { get; init; }
 
@@ -172,7 +245,8 @@ public sealed record JobRunOptions
     internal ValidatedJobRun Validate()
     {
         var problems = new ProblemList();
-        if (Command is null || Command.Count == 0 || Command.All(string.IsNullOrWhiteSpace))
+        var semaphore = Semaphore || SemaphoreWait;
+        if ((Command is null || Command.Count == 0 || Command.All(string.IsNullOrWhiteSpace)) && !SemaphoreWait)
         {
             problems.Add("Command must name the command to run (was empty); for example [\"gzip\", \"{}\"].");
         }
@@ -329,19 +403,123 @@ public sealed record JobRunOptions
             problems.Add($"The job log's folder '{logDir}' does not exist (JobLog was '{log}').");
         }
 
+        if (semaphore && (Inputs ?? []).Count > 0)
+        {
+            problems.Add("Semaphore runs its command once and takes no input sources (':::', '::::', -a); start one 'sem' per command instead.");
+        }
+
+        if (semaphore && Pipe)
+        {
+            problems.Add("Semaphore cannot be combined with Pipe (--pipe); the semaphore's command reads this process's stdin itself.");
+        }
+
+        if (SemaphoreTimeout == TimeSpan.Zero)
+        {
+            problems.Add("SemaphoreTimeout must not be 0; give seconds to wait before running anyway (positive) or giving up (negative), or null to wait as long as it takes.");
+        }
+
+        var remote = PresetRemote ?? ValidateRemote(problems, slots);
+        if ((OnAll || NonAll) && remote is null)
+        {
+            problems.Add("OnAll and NonAll need sshlogins to run on (-S, --slf); for example -S server1,server2.");
+        }
+
+        if (NonAll && (Inputs ?? []).Count > 0)
+        {
+            problems.Add("NonAll runs the command with no arguments and takes no input sources; remove ':::'/'::::' or use --onall.");
+        }
+
+        if ((OnAll || NonAll) && (JobLog is not null || ResultsDirectory is not null || Pipe || PipePart is not null))
+        {
+            problems.Add("OnAll and NonAll cannot be combined with --joblog, --results, --pipe or --pipepart yet; run one 'spindle run -S HOST' per computer instead.");
+        }
+
         if (!OperatingSystem.IsLinux())
         {
             problems.Add($"Job runs need Linux (process groups and posix_spawn); this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}.");
         }
 
         problems.ThrowIfAny("JobRunOptions");
-        return new ValidatedJobRun(this, slots, halt, timeout, timeoutFraction, columnSeparator) { MaxLoad = maxLoad };
+        return new ValidatedJobRun(this, remote?.Slots ?? slots, halt, timeout, timeoutFraction, columnSeparator) { MaxLoad = maxLoad, Remote = remote };
+    }
+
+    /// <summary>The sshlogins of -S and --slf with their job slots, or null when there are none (every job runs here).</summary>
+    private RemoteHosts? ValidateRemote(ProblemList problems, int slots)
+    {
+        var specs = new List<string>(SshLogins ?? []);
+        foreach (var file in SshLoginFiles ?? [])
+        {
+            var path = file == ".." ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".parallel", "sshloginfile") : file;
+            try
+            {
+                specs.AddRange(SshLogin.FileLines(path));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"The sshlogin file '{path}' cannot be read ({e.Message.TrimEnd('.')}); check the path after --slf.");
+            }
+        }
+
+        if (specs.Count == 0)
+        {
+            return null;
+        }
+
+        var ssh = Ssh ?? (Environment.GetEnvironmentVariable("PARALLEL_SSH") is { Length: > 0 } env ? env : "ssh");
+        var logins = new List<SshLogin>();
+        foreach (var spec in specs)
+        {
+            if (SshLogin.ParseList(spec, ssh, out var problem) is { } parsed)
+            {
+                logins.AddRange(parsed);
+            }
+            else
+            {
+                problems.Add(problem!);
+            }
+        }
+
+        // -S a,a is one computer, as in GNU parallel.
+        logins = [.. logins.DistinctBy(l => (l.Ssh, l.Host))];
+        if (logins.Count == 0)
+        {
+            problems.Add("SshLogins names no computer; give at least one, for example -S server1 or -S : for this one.");
+            return null;
+        }
+
+        var jobs = Jobs ?? "100%";
+        // Whether -j depends on the cpu count at all: a plain N does not, and then no host is asked.
+        var perCpu = !(JobSlotsSpec.TryParse(jobs, 1, out var one) && JobSlotsSpec.TryParse(jobs, 1000, out var two) && one == two);
+        var withSlots = new List<(SshLogin, int)>();
+        foreach (var login in logins)
+        {
+            var cpus = login.Cpus;
+            if (cpus is null && perCpu)
+            {
+                if (login.IsLocal)
+                {
+                    cpus = Environment.ProcessorCount;
+                }
+                else if ((cpus = RemoteHosts.AskCpus(login, out var error)) is null)
+                {
+                    problems.Add($"The sshlogin '{login.Text}' could not be reached to count its cpus ({error}); check it with: {login.Prefix} true (or give the count, as 4/{login.Text}).");
+                    continue;
+                }
+            }
+
+            withSlots.Add((login, perCpu && JobSlotsSpec.TryParse(jobs, cpus!.Value, out var n) ? n : slots));
+        }
+
+        return withSlots.Count == 0 ? null : new RemoteHosts(withSlots, this);
     }
 }
 
 /// <summary>Options after validation, with every spec parsed.</summary>
 internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPolicy Halt, TimeSpan? Timeout, double? TimeoutFraction, Regex? ColumnSeparator)
 {
+    /// <summary>The computers jobs run on (-S, --slf), or null for this one only.</summary>
+    public RemoteHosts? Remote { get; init; }
+
     /// <summary>--load's limit in running processes, parsed.</summary>
     public double? MaxLoad { get; init; }
 
@@ -404,7 +582,7 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     }
 
     /// <summary>The command template these options describe.</summary>
-    public CommandTemplate Template() => new(Named().Command, Options.CommandMode) { ContextReplace = ContextReplace };
+    public CommandTemplate Template() => new(Named().Command, Options.CommandMode, Options.Plus) { ContextReplace = ContextReplace, MaxSlots = Slots };
 
     // --csv's separator: --colsep's one character (written as a regex, so \t is a tab), a comma without it.
     private static char CsvSeparator(string? columnSeparator) => columnSeparator is null ? ',' : JobRunOptions.OneCharacter(columnSeparator) ?? ',';
@@ -442,6 +620,11 @@ internal sealed record ValidatedJobRun(JobRunOptions Options, int Slots, HaltPol
     public IEnumerable<string[]> JobArguments(CommandTemplate template)
     {
         var options = Options;
+        if (options.PresetArguments is { } preset)
+        {
+            return preset;
+        }
+
         var records = InputCombiner.Combine(Named().Sources, () => options.StandardInput ?? Console.In, options.NullSeparated, ColumnSeparator, continueLines: options.MaxLines is not null, link: options.Link, csv: options.Csv ? CsvSeparator(options.ColumnSeparator) : null);
         if (!GroupsInputs)
         {

@@ -12,13 +12,13 @@ namespace Spindle.Jobs;
 /// </summary>
 /// <remarks>
 /// <code>
-///   inputs ──► InputCombiner ──► [dispatch lock: seq, --resume skip, --delay] ──► slot thread 1..N
-///                                                                                  │ render command
+///   inputs ──► InputCombiner ──► JobDispatcher [its lock: seq, --resume skip, --delay, --load] ──► slot thread 1..N
+///                                                                                  │ render command (-S: ssh line)
 ///                                                                                  │ posix_spawn (own process group)
 ///                                                                                  │ wait (memfds) or pump (pipes)
 ///                                                                                  ▼
-///                              [state lock: counts, --halt] ◄── finish ──► OutputSink (whole jobs / whole lines)
-///                                                                       └► --joblog, --results, progress
+///              JobTally [state lock: counts, --halt] ◄── finish ──► JobReporter: OutputSink (whole jobs / lines),
+///                                                                      --joblog, --results, messages, progress
 /// </code>
 /// Each slot is a dedicated thread that runs one job at a time synchronously: a blocking waitpid costs no
 /// thread-pool thread and no per-job allocation of tasks or timers beyond the job's own. Slot threads start only as
@@ -35,6 +35,16 @@ public static class JobRunner
     public static Task<JobRunResult> RunAsync(JobRunOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(options, cancellationToken);
+        if (options.Semaphore || options.SemaphoreWait)
+        {
+            return Task.Run(() => JobSemaphore.Run(plan, cancellationToken), CancellationToken.None);
+        }
+
+        if (options.OnAll || options.NonAll)
+        {
+            return Task.Run(() => OnAllRun.Run(plan, cancellationToken), CancellationToken.None);
+        }
+
         return options.DryRun ? Task.FromResult(DryRun(plan)) : RunCoreAsync(plan, cancellationToken);
     }
 
@@ -45,6 +55,16 @@ public static class JobRunner
     public static JobRunResult Run(JobRunOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(options, cancellationToken);
+        if (options.Semaphore || options.SemaphoreWait)
+        {
+            return JobSemaphore.Run(plan, cancellationToken);
+        }
+
+        if (options.OnAll || options.NonAll)
+        {
+            return OnAllRun.Run(plan, cancellationToken);
+        }
+
         if (options.DryRun)
         {
             return DryRun(plan);
@@ -95,13 +115,23 @@ public static class JobRunner
     {
         var options = plan.Options;
         var template = plan.Template();
-        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell) : null;
+        var tagString = options.TagString is { } t ? new CommandTemplate([t], JobCommandMode.NoShell, options.Plus) : null;
         var skip = ResumeSet(options);
         var stdout = options.StandardOutput ?? Console.OpenStandardOutput();
         var seq = 0L;
         var skipped = 0L;
         var text = new StringBuilder();
-        foreach (var (args, stdin) in Inputs(plan, template))
+        var inputs = Inputs(plan, template);
+        if (template.NeedsTotal || tagString is { NeedsTotal: true })
+        {
+            // --plus's {##} and {0#} need the number of jobs: read every input first, as GNU parallel does.
+            var all = inputs.ToList();
+            template.Total = all.Count;
+            tagString?.Total = all.Count;
+            inputs = all;
+        }
+
+        foreach (var (args, stdin) in inputs)
         {
             stdin?.Dispose();
             seq++;
@@ -162,7 +192,11 @@ public static class JobRunner
         }
     }
 
-    /// <summary>One run: its slot threads, counts and halt state.</summary>
+    /// <summary>One run: its slot threads, the jobs they run, and when it stops.</summary>
+    /// <remarks>
+    /// What it hands off: <see cref="JobDispatcher"/> picks each slot's next job, <see cref="JobTally"/> counts them and
+    /// makes --halt's decisions, and <see cref="JobReporter"/> writes what the user sees.
+    /// </remarks>
     private sealed class JobRun : IDisposable
     {
         private readonly ValidatedJobRun _plan;
@@ -170,45 +204,32 @@ public static class JobRunner
         private readonly CancellationToken _token;
         private readonly CommandTemplate _template;
         private readonly CommandTemplate? _tagString;
-        private readonly ResourceGate _gate;
-        private readonly OutputSink _sink;
-        private readonly Stream _stderr;
-        private readonly Stream _stdout;
-        private readonly HashSet<long> _resumeSet;
+        private readonly JobReporter _reporter;
+        private readonly JobTally _tally;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         // Only --timeout N% needs the median run time; without it the heaps are never built.
         private readonly RunningMedian? _median;
         // The running jobs' timers under --timeout N%, by slot, re-armed whenever the median changes; guarded by _state.
         private readonly Dictionary<int, JobTimeout>? _timeouts;
+        private readonly bool _readsStandardInput;
+        private readonly JobOutputMode _mode;
+        // The dispatcher's callbacks, made once rather than per job.
+        private readonly Func<bool> _isStopping;
+        private readonly Action<long> _onSkipped;
+        private readonly Action _onTaken;
 
-        // Guards the input enumerator, job numbering, --delay and slot-thread start-up. Held while reading the next
-        // input (which may block on a pipe): only threads that want a new job wait for it.
-        private readonly Lock _dispatch = new();
-
-        // Guards the counts, the running-job table and halt decisions; never held while doing I/O.
+        // Guards the tally, the running-job table, the thread and in-flight counts and halt decisions; never held
+        // while doing I/O. Slot-thread start-up is guarded by the dispatcher's lock instead (see TakeNext).
         private readonly Lock _state = new();
         private readonly Dictionary<int, RunningJob> _running = [];
 
-        private IEnumerator<JobInput>? _inputs;
-        private long? _total;
-        private long _seq;
+        private JobDispatcher? _dispatcher;
         private int _inFlight;
-        private readonly bool _readsStandardInput;
-        private readonly JobOutputMode _mode;
         private int _threadsStarted;
         private int _threadsLive;
-        private long _lastStartTicks = long.MinValue;
-        private long _started;
-        private long _completed;
-        private long _failed;
-        private long _skipped;
-        private double _runtimeSum;
         private volatile bool _stopping;
-        private bool _halted;
-        private int? _haltExit;
-        private JobLog? _jobLog;
-        private ResultsWriter? _results;
+        private bool _stoppingKill;
         private JobSpawner? _spawner;
         private Exception? _fault;
 
@@ -218,17 +239,17 @@ public static class JobRunner
             _options = plan.Options;
             _token = token;
             _template = plan.Template();
-            _gate = plan.Gate();
-            _stderr = _options.StandardError ?? Console.OpenStandardError();
-            _stdout = _options.StandardOutput ?? Console.OpenStandardOutput();
-            _sink = new OutputSink(_stdout, _stderr, _options.Tag || _options.TagString is not null, _options.KeepOrder);
-            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell) : null;
-            _resumeSet = ResumeSet(_options);
+            _reporter = new JobReporter(_options);
+            _tally = new JobTally(plan.Halt);
+            _tagString = _options.TagString is { } tagString ? new CommandTemplate([tagString], JobCommandMode.NoShell, _options.Plus) : null;
             _median = plan.TimeoutFraction is null ? null : new RunningMedian();
             _timeouts = plan.TimeoutFraction is null ? null : [];
             // Keep-order and --results need each job's whole output, so they capture it as grouped mode does.
             _mode = _options.KeepOrder || _options.ResultsDirectory is not null ? JobOutputMode.Group : _options.OutputMode;
             _readsStandardInput = (_options.Inputs.Count == 0 && _options.PipePart is null) || _options.Inputs.Any(i => i.Reader is not null || i.Path == "-");
+            _isStopping = () => _stopping;
+            _onSkipped = OnSkipped;
+            _onTaken = OnTaken;
         }
 
         /// <summary>Completes when the run is over: every slot thread has exited, or it was stopped and no job runs.</summary>
@@ -237,40 +258,35 @@ public static class JobRunner
         /// <summary>Opens the inputs and the job log and starts the first slot thread; the registration stops the run on cancellation.</summary>
         public CancellationTokenRegistration Start()
         {
+            var resumeSet = ResumeSet(_options);
             var inputs = Inputs(_plan, _template);
-            // A percentage halt is a share of all jobs, and a bar needs the total: both read every input first.
-            if (_options.ReadInputsFirst || _plan.Halt.IsPercent)
+            // A percentage halt is a share of all jobs, and a bar and --plus's {##} need the total: all read every input first.
+            if (_options.ReadInputsFirst || _plan.Halt.IsPercent || _template.NeedsTotal || _tagString is { NeedsTotal: true })
             {
                 var all = inputs.ToList();
-                _total = all.Count;
+                _tally.Total = all.Count;
+                _template.Total = all.Count;
+                _tagString?.Total = all.Count;
                 inputs = all;
             }
 
-            if (_options.JobLog is { } log)
+            _reporter.Open();
+            foreach (var warning in _plan.Remote?.SendBaseFiles(_token) ?? [])
             {
-                _jobLog = JobLog.Open(log, append: _options.Resume || _options.ResumeFailed);
-            }
-
-            if (_options.ResultsDirectory is { } results)
-            {
-                _results = ResultsWriter.Open(results, Math.Max(_options.Inputs.Count, 1), _stdout);
+                _reporter.Message(warning);
             }
 
             _spawner = new JobSpawner(_options.Shell);
-            _inputs = inputs.GetEnumerator();
+            _dispatcher = new JobDispatcher(inputs, resumeSet, _options.Delay, _plan.Gate(), _token);
             var registration = _token.Register(() => Stop(kill: true));
             try
             {
-                lock (_dispatch)
-                {
-                    StartSlotThread();
-                }
+                _dispatcher.Locked(StartSlotThread);
             }
             catch
             {
                 registration.Dispose();
-                _jobLog?.Dispose();
-                _results?.Dispose();
+                _reporter.Dispose();
                 throw;
             }
 
@@ -280,8 +296,12 @@ public static class JobRunner
         /// <summary>How the run ended; call once <see cref="Done"/> has completed.</summary>
         public JobRunResult Result()
         {
-            _jobLog?.Dispose();
-            _results?.Dispose();
+            _reporter.Dispose();
+            foreach (var warning in _plan.Remote?.RemoveBaseFiles(CancellationToken.None) ?? [])
+            {
+                _reporter.Message(warning);
+            }
+
             if (_fault is not null)
             {
                 throw new InvalidOperationException($"spindle run failed: {_fault.Message}", _fault);
@@ -290,18 +310,11 @@ public static class JobRunner
             _token.ThrowIfCancellationRequested();
             lock (_state)
             {
-                return new JobRunResult
-                {
-                    ExitStatus = ExitStatus(_plan.Halt, _haltExit, _failed, _started),
-                    Started = _started,
-                    Succeeded = _completed - _failed,
-                    Failed = _failed,
-                    Skipped = _skipped,
-                    Halted = _halted,
-                };
+                return _tally.Result();
             }
         }
 
+        // Called under the dispatcher's lock.
         private void StartSlotThread()
         {
             var slot = ++_threadsStarted;
@@ -322,7 +335,7 @@ public static class JobRunner
         {
             try
             {
-                while (TakeNext() is { } job)
+                while (_dispatcher!.TakeNext(_isStopping, _onSkipped, _onTaken) is { } job)
                 {
                     RunJob(job.Seq, job.Input, slot);
                 }
@@ -347,64 +360,29 @@ public static class JobRunner
             }
         }
 
-        private (long Seq, JobInput Input)? TakeNext()
+        // A job that the job log shows as done (--resume): counted, and passed over by -k. Called under the dispatcher's lock.
+        private void OnSkipped(long seq)
         {
-            lock (_dispatch)
+            lock (_state)
             {
-                while (true)
-                {
-                    // Checked again after reading: the read may have blocked on a pipe while the run was stopped.
-                    if (_stopping || !_inputs!.MoveNext() || _stopping)
-                    {
-                        return null;
-                    }
+                _tally.JobSkipped();
+            }
 
-                    var seq = ++_seq;
-                    var input = _inputs.Current;
-                    if (_resumeSet.Contains(seq))
-                    {
-                        input.Stdin?.Dispose();
-                        lock (_state)
-                        {
-                            _skipped++;
-                        }
+            _reporter.Skip(seq);
+        }
 
-                        _sink.Skip(seq);
-                        continue;
-                    }
+        // A job was taken: it is in flight, and another slot thread starts while there are slots left (so that three
+        // inputs never start 256 threads). Called under the dispatcher's lock.
+        private void OnTaken()
+        {
+            lock (_state)
+            {
+                _inFlight++;
+            }
 
-                    if (_options.Delay > TimeSpan.Zero && _lastStartTicks != long.MinValue)
-                    {
-                        var wait = _options.Delay - Stopwatch.GetElapsedTime(_lastStartTicks);
-                        if (wait > TimeSpan.Zero)
-                        {
-                            _token.WaitHandle.WaitOne(wait);
-                            if (_stopping)
-                            {
-                                return null;
-                            }
-                        }
-                    }
-
-                    if (_gate.Active && !_gate.WaitForRoom(() => _stopping, _token))
-                    {
-                        input.Stdin?.Dispose();
-                        return null;
-                    }
-
-                    _lastStartTicks = Stopwatch.GetTimestamp();
-                    lock (_state)
-                    {
-                        _inFlight++;
-                    }
-
-                    if (_threadsStarted < _plan.Slots)
-                    {
-                        StartSlotThread();
-                    }
-
-                    return (seq, input);
-                }
+            if (_threadsStarted < _plan.Slots)
+            {
+                StartSlotThread();
             }
         }
 
@@ -413,19 +391,21 @@ public static class JobRunner
             using var stdin = input.Stdin;
             var args = input.Args;
             var launch = _template.Render(args, seq, slot);
+            // On a remote slot, ssh (and rsync) run the command; the job log and messages still show the command.
+            var run = _plan.Remote is { } remote ? remote.Wrap(launch, args, seq, slot) : launch;
             var tag = _options.Tag || _tagString is not null ? TagOf(_tagString, args, seq, slot) : "";
             lock (_state)
             {
-                _started++;
+                _tally.JobStarted();
             }
 
             Report();
             var attempts = Math.Max(1, _options.Retries);
-            Attempt attempt = default;
+            JobAttempt attempt = default;
             for (var i = 0; i < attempts; i++)
             {
                 attempt.Dispose();
-                attempt = RunOnce(launch, seq, slot, tag, stdin);
+                attempt = RunOnce(run, seq, slot, tag, stdin);
                 if (attempt.Succeeded || _stopping)
                 {
                     break;
@@ -448,7 +428,7 @@ public static class JobRunner
             }
         }
 
-        private Attempt RunOnce(JobLaunch launch, long seq, int slot, string tag, PipeChunk? stdin)
+        private JobAttempt RunOnce(JobLaunch launch, long seq, int slot, string tag, PipeChunk? stdin)
         {
             var start = DateTimeOffset.UtcNow;
             var startTicks = Stopwatch.GetTimestamp();
@@ -471,7 +451,7 @@ public static class JobRunner
                 var message = Encoding.UTF8.GetBytes(e.NativeErrorCode == Libc.E2BIG
                     ? $"spindle: Error: Command line too long ({launch.Command.Length} characters) for job {seq}: Linux takes at most 128 KiB in one argument and about 2 MiB in all; pass large values through a file instead.\n"
                     : $"spindle: cannot run '{launch.Argv?[0] ?? _options.Shell}': {e.Message}\n");
-                return new Attempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, CapturedOutput.Empty, CapturedOutput.FromBytes(message), 0, TimedOut: false, Killed: false, Written: false);
+                return new JobAttempt(start, Stopwatch.GetElapsedTime(startTicks), 127, 0, CapturedOutput.Empty, CapturedOutput.FromBytes(message), 0, TimedOut: false, Killed: false, Written: false);
             }
 
             lock (_state)
@@ -496,7 +476,7 @@ public static class JobRunner
             }
             else
             {
-                var live = _sink.Live(tag, wholeLines: _options.OutputMode == JobOutputMode.LineBuffer);
+                var live = _reporter.Sink.Live(tag, wholeLines: _options.OutputMode == JobOutputMode.LineBuffer);
                 status = job.PumpAndWait(live.OnData);
                 live.Finish();
                 received = live.StdoutBytes;
@@ -520,7 +500,7 @@ public static class JobRunner
                 signal = signal == 0 ? Libc.SIGTERM : signal;
             }
 
-            return new Attempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);
+            return new JobAttempt(start, runtime, exit, signal, stdout, stderr, received, timedOut, Killed: job.WasTerminated && !timedOut, written);
         }
 
         private JobTimeout? StartTimeout(RunningJob job, int slot, long startTicks)
@@ -545,67 +525,39 @@ public static class JobRunner
             }
         }
 
-        private void Finish(long seq, int slot, string[] args, string tag, JobLaunch launch, Attempt attempt)
+        private void Finish(long seq, int slot, string[] args, string tag, JobLaunch launch, JobAttempt attempt)
         {
             if (attempt.Killed && _stopping)
             {
                 // Killed by a halt or by cancellation: GNU parallel neither prints nor logs such jobs.
-                _sink.Skip(seq);
+                _reporter.Skip(seq);
                 lock (_state)
                 {
-                    _completed++;
-                    _failed++;
+                    _tally.JobKilled();
                 }
 
                 Report();
                 return;
             }
 
-            if (attempt.TimedOut)
-            {
-                Message($"spindle: Warning: This job was killed because it timed out:\nspindle: Warning: {launch.Command}\n");
-            }
+            // GNU parallel's job log names the computer: the sshlogin, or ':' for this one.
+            _reporter.Finished(seq, slot, args, tag, launch, attempt, _plan.Remote?.LoginOf(slot).Text ?? ":");
 
-            // --results reads the output before the sink takes it (and, keeping order, may write it much later).
-            _results?.Write(new JobResultRecord(seq, slot, args, launch.Command, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, attempt.Stdout, attempt.Stderr));
-
-            if (_results is not null)
-            {
-                // GNU parallel prints nothing of a job whose output --results keeps.
-                _sink.Skip(seq);
-            }
-            else if (!attempt.Written)
-            {
-                _sink.WriteJob(seq, tag, attempt.Stdout, attempt.Stderr);
-            }
-
-            _jobLog?.Write(JobLog.FormatLine(seq, attempt.Start, attempt.Runtime, attempt.Received, attempt.ExitValue, attempt.Signal, launch.Command));
-
-            var failed = !attempt.Succeeded;
             string? message = null;
             var haltNow = false;
             lock (_state)
             {
-                _completed++;
-                _runtimeSum += attempt.Runtime.TotalSeconds;
-                if (failed)
+                var decision = _tally.JobFinished(attempt, launch.Command, ref message);
+                if (attempt.Succeeded && _median is not null)
                 {
-                    _failed++;
-                }
-                else
-                {
-                    if (_median is not null)
+                    _median.Add(attempt.Runtime.TotalSeconds);
+                    var limit = TimeSpan.FromSeconds(_median.Median * _plan.TimeoutFraction!.Value);
+                    foreach (var timeout in _timeouts!.Values)
                     {
-                        _median.Add(attempt.Runtime.TotalSeconds);
-                        var limit = TimeSpan.FromSeconds(_median.Median * _plan.TimeoutFraction!.Value);
-                        foreach (var timeout in _timeouts!.Values)
-                        {
-                            timeout.Rearm(limit);
-                        }
+                        timeout.Rearm(limit);
                     }
                 }
 
-                var decision = HaltDecision(attempt, launch.Command, ref message);
                 if (decision == HaltWhen.Now)
                 {
                     haltNow = true;
@@ -622,7 +574,7 @@ public static class JobRunner
 
             if (message is not null)
             {
-                Message(message);
+                _reporter.Message(message);
             }
 
             if (haltNow)
@@ -633,76 +585,6 @@ public static class JobRunner
             Report();
         }
 
-        // GNU parallel's should_we_halt, line for line in meaning. Called under _state.
-        private HaltWhen HaltDecision(Attempt attempt, string command, ref string? message)
-        {
-            var halt = _plan.Halt;
-            if (halt.When == HaltWhen.Never || _halted)
-            {
-                return HaltWhen.Never;
-            }
-
-            long? limit = null;
-            if (!attempt.Succeeded)
-            {
-                if (halt.On == HaltOn.Fail)
-                {
-                    message = $"spindle: This job failed:\n{command}\n";
-                    limit = _failed;
-                }
-            }
-            else if (halt.On == HaltOn.Success)
-            {
-                message = $"spindle: This job succeeded:\n{command}\n";
-                limit = _completed - _failed;
-            }
-
-            if (halt.On == HaltOn.Done)
-            {
-                message = $"spindle: This job finished:\n{command}\n";
-                limit = _completed;
-            }
-
-            if (limit is null)
-            {
-                return HaltWhen.Never;
-            }
-
-            var total = _total ?? 0;
-            var count = halt.IsPercent ? total * halt.Fraction : halt.Count;
-            if (limit < count)
-            {
-                return HaltWhen.Never;
-            }
-
-            _halted = true;
-            if (halt.On is HaltOn.Fail or HaltOn.Done)
-            {
-                if (halt.IsPercent)
-                {
-                    _haltExit = (int)Math.Ceiling(_failed * 100.0 / Math.Max(total, 1));
-                }
-                else
-                {
-                    _haltExit = (int)Math.Min(_failed, 101);
-                }
-
-                if (!halt.IsPercent && halt.Count == 1)
-                {
-                    // Bash's convention: a job ended by a signal counts as 128 + the signal.
-                    _haltExit = attempt.ExitValue != 0 ? attempt.ExitValue : attempt.Signal != 0 ? attempt.Signal + 128 : 0;
-                }
-            }
-            else
-            {
-                _haltExit = 0;
-            }
-
-            return halt.When;
-        }
-
-        private bool _stoppingKill;
-
         public void Dispose()
         {
             lock (_state)
@@ -712,7 +594,7 @@ public static class JobRunner
                 if (_threadsLive == 0)
                 {
                     _spawner?.Dispose();
-                    _inputs?.Dispose();
+                    _dispatcher?.Dispose();
                 }
             }
         }
@@ -745,19 +627,9 @@ public static class JobRunner
             }
         }
 
-
-        private void Message(string text)
-        {
-            lock (_sink)
-            {
-                _stderr.Write(Encoding.UTF8.GetBytes(text));
-                _stderr.Flush();
-            }
-        }
-
         private void Report()
         {
-            if (_options.Progress is not { } progress)
+            if (!_reporter.WantsProgress)
             {
                 return;
             }
@@ -765,26 +637,10 @@ public static class JobRunner
             JobProgress snapshot;
             lock (_state)
             {
-                var average = _completed > 0 ? TimeSpan.FromSeconds(_runtimeSum / _completed) : TimeSpan.Zero;
-                snapshot = new JobProgress(_total is { } t ? t - _skipped : null, _started, _completed, _failed, _running.Count, _plan.Slots, _clock.Elapsed, average);
+                snapshot = _tally.Progress(_running.Count, _plan.Slots, _clock.Elapsed);
             }
 
-            progress.Report(snapshot);
-        }
-    }
-
-    /// <summary>One job's input: its arguments and, under --pipe or --pipepart, the chunk it reads on stdin.</summary>
-    private readonly record struct JobInput(string[] Args, PipeChunk? Stdin);
-
-    private readonly record struct Attempt(DateTimeOffset Start, TimeSpan Runtime, int ExitValue, int Signal, CapturedOutput? Stdout, CapturedOutput? Stderr, long Received, bool TimedOut, bool Killed, bool Written)
-    {
-        public bool Succeeded => ExitValue == 0 && Signal == 0;
-
-        // Closes the memfds of an attempt that was retried, skipped or never written; safe after the sink's own.
-        public void Dispose()
-        {
-            Stdout?.Dispose();
-            Stderr?.Dispose();
+            _reporter.Progress(snapshot);
         }
     }
 }

@@ -95,7 +95,17 @@ internal sealed unsafe class JobSpawner : IDisposable
         }
     }
 
-    private int SpawnCore(JobLaunch launch, int stdoutFd, int stderrFd, long seq, int slot, int stdinFd)
+    /// <summary>
+    /// Starts <paramref name="launch"/> on this process's own stdin, stdout and stderr, leaving <paramref name="keepFd"/>
+    /// open in it (a --semaphore slot's lock, which the job then holds until its whole tree exits); returns its pid.
+    /// </summary>
+    public int SpawnOnOwnStreams(JobLaunch launch, int keepFd)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return SpawnCore(launch, 1, 2, 1, 1, 0, keepFd);
+    }
+
+    private int SpawnCore(JobLaunch launch, int stdoutFd, int stderrFd, long seq, int slot, int stdinFd, int keepFd = -1)
     {
         var strings = new List<string>(8);
         if (launch.Argv is null)
@@ -152,6 +162,11 @@ internal sealed unsafe class JobSpawner : IDisposable
 
             Check(Libc.FileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_FileActionsAddDup2");
             Check(Libc.FileActionsAddDup2(actions, stderrFd, 2), "posix_spawn_FileActionsAddDup2");
+            if (keepFd >= 0)
+            {
+                // dup2 onto itself clears close-on-exec in the child only (POSIX.1-2024, glibc 2.29, musl 1.1.24).
+                Check(Libc.FileActionsAddDup2(actions, keepFd, keepFd), "posix_spawn_FileActionsAddDup2");
+            }
 
             Check(Libc.SpawnAttrInit(attr), "posix_spawn_SpawnAttrInit");
             // Own process group (pgid = pid): one kill(-pgid) reaches the job's whole tree, and the terminal's

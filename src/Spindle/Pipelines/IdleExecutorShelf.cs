@@ -1,3 +1,4 @@
+using Spindle.Internal;
 namespace Spindle.Pipelines;
 
 /// <summary>
@@ -30,13 +31,15 @@ internal sealed class IdleExecutorShelf
     /// <summary>Keeps <paramref name="executor"/> for the next run if it is idle and the shelf is empty; shuts it down otherwise.</summary>
     public async Task PutBackAsync(Executor executor)
     {
-        if (!executor.IsIdle)
+        // Every executor the shelf hands out is a thread executor, which says when it is idle.
+        var host = executor as IPipelineHost;
+        if (host is { IsIdle: false })
         {
             // A task's result reaches the run a moment before the task's own bookkeeping ends on the executor's
             // thread (the run may even go on inline, on that thread): wait for that moment, not for work still running.
             try
             {
-                await executor.WhenIdleAsync().WaitAsync(s_finishingTasks);
+                await host.WhenIdleAsync().WaitAsync(s_finishingTasks);
             }
             catch (TimeoutException)
             {
@@ -44,7 +47,7 @@ internal sealed class IdleExecutorShelf
             }
         }
 
-        if (executor.IsIdle && Interlocked.CompareExchange(ref _idle, executor, null) is null)
+        if (host is { IsIdle: true } && Interlocked.CompareExchange(ref _idle, executor, null) is null)
         {
             return;
         }

@@ -24,9 +24,9 @@ internal sealed class StageDefinition<TIn, TOut>(
         var counters = new StageCounters(Name, executor.Name, Options.ParallelismOn(executor), inputCapacity, () => reader.Count);
         run.AddStage(counters);
         // Batches are tasks that run the work on several items (and take more input themselves), which only threads
-        // can run: work crossing a process boundary goes by reference, one item at a time. A timeout is per item,
-        // which a batch could not honour. Everything else may batch.
-        var batches = executor.Technique == Technique.Threads && Options.Timeout is null ? batchWork : null;
+        // can run: work crossing a process boundary goes by reference, one item at a time. The thread executor hosts
+        // them (IPipelineHost). A timeout is per item, which a batch could not honour. Everything else may batch.
+        var batches = executor is IPipelineHost && Options.Timeout is null ? batchWork : null;
         var runner = new StageRunner<TIn, TOut>(run, Name, executor, submit, batches, _taskOptions, Options, reader.Buffer, inputCapacity, output, counters);
 
         // On the pool, so that whoever starts the run never runs a stage's loop inline.

@@ -12,17 +12,17 @@ namespace Spindle.Processes;
 /// </summary>
 internal static class PayloadSerializer
 {
-    // Built from the resolver rather than from MessagePackSerializerOptions.Standard, whose standard resolver would
-    // initialise the dynamic resolvers at once (see BuiltinFirstResolver).
-    public static readonly MessagePackSerializerOptions Options = new MessagePackSerializerOptions(BuiltinFirstResolver.Instance)
-        .WithSecurity(MessagePackSecurity.UntrustedData);
+    /// <summary>The options for every payload type but the plain ones (see <see cref="PlainPayload{T}"/>), made on first use.</summary>
+    public static MessagePackSerializerOptions Options => Full.Options;
 
     // Types proven to round-trip, so the check costs one dictionary lookup after the first task.
     private static readonly ConcurrentDictionary<Type, bool> s_checked = new();
 
-    public static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
+    public static byte[] Serialize<T>(T value) =>
+        PlainPayload<T>.Write is { } write ? write(value) : MessagePackSerializer.Serialize(value, Options);
 
-    public static T Deserialize<T>(ReadOnlyMemory<byte> bytes) => MessagePackSerializer.Deserialize<T>(bytes, Options);
+    public static T Deserialize<T>(ReadOnlyMemory<byte> bytes) =>
+        PlainPayload<T>.Read is { } read ? read(bytes) : MessagePackSerializer.Deserialize<T>(bytes, Options);
 
     /// <summary>Serializes an argument at submit time; a value that cannot cross the boundary fails here, naming its type.</summary>
     public static byte[] SerializeArgument<T>(T value, string what = "argument")
@@ -57,6 +57,14 @@ internal static class PayloadSerializer
         }
 
         return e;
+    }
+
+    private static class Full
+    {
+        // Built from the resolver rather than from MessagePackSerializerOptions.Standard, whose standard resolver would
+        // initialise the dynamic resolvers at once (see BuiltinFirstResolver).
+        public static readonly MessagePackSerializerOptions Options = new MessagePackSerializerOptions(BuiltinFirstResolver.Instance)
+            .WithSecurity(MessagePackSecurity.UntrustedData);
     }
 
     public static string TypeName(Type type) => type.IsGenericType

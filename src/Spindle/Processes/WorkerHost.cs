@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 using Spindle.Internal;
 using Spindle.Processes.Protocol;
 
@@ -51,10 +52,10 @@ internal sealed class WorkerHost
         var memoryLimit = Digits.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.MemoryLimit), 0);
         WorkerEnvironment.Scrub();
 
-        // The serializer's set-up is the largest step of a worker's start that does not need the parent (MessagePack's
-        // security settings seed a SipHash key through OpenSSL: about 10 ms of CPU); it runs on the side while this
-        // thread reads its token, connects and waits for its first task. Type initialisers are thread-safe.
-        new Thread(static () => _ = PayloadSerializer.Options) { IsBackground = true, Name = "spindle worker warm-up" }.Start();
+        // The commonest payload's path (MessagePack's writer and reader) is compiled on the side while this thread
+        // reads its token, connects and waits for its first task. MessagePack's options are not made here: their
+        // security settings load OpenSSL, which a worker pays for only once a task carries a type that needs them.
+        new Thread(static () => _ = PayloadSerializer.Deserialize<int>(PayloadSerializer.Serialize(0))) { IsBackground = true, Name = "spindle worker warm-up" }.Start();
 
         // Its own process group, so that the parent (or the worker itself, when orphaned) can kill the
         // worker together with every process its tasks started.
@@ -62,7 +63,8 @@ internal sealed class WorkerHost
 
         // The token comes on stdin, never in the environment or the command line, where other users could read it.
         var host = new WorkerHost(socketPath, parentPid, maxFrame, memoryLimit);
-        using var stdin = new StreamReader(Console.OpenStandardInput());
+        // Read through a file stream on descriptor 0 rather than Console, whose assembly a worker otherwise never needs.
+        using var stdin = new StreamReader(new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0));
         if (stdin.ReadLine() is not { } line)
         {
             // The parent died before it could hand over the token.

@@ -4,7 +4,7 @@ namespace Spindle.Threads;
 internal abstract class ThreadWorkItem : IThreadPoolWorkItem
 {
     /// <summary>
-    /// Spindle's own task (TaskOptions.ContinueOnExecutor): its awaiter continues on the thread where it ends, and
+    /// Spindle's own task (IPipelineHost.SubmitContinuingHere): its awaiter continues on the thread where it ends, and
     /// the I/O lane may start it on the submitter's pool thread.
     /// </summary>
     public bool ContinuesOnExecutor { get; protected init; }

@@ -28,7 +28,7 @@ internal sealed class ThreadWorkItem<TArg, TResult> : ThreadWorkItem
     public ThreadWorkItem(ThreadExecutor owner, ILane lane, Work<TArg, TResult> work, TArg arg, TimeSpan? timeout, CancellationToken callerToken, bool continueHere = false)
     {
         // A user's continuation must never run on a lane thread (it could block it, or run long); Spindle's own
-        // stage code, which only passes results on and submits the next task, may (see TaskOptions.ContinueOnExecutor).
+        // stage code, which only passes results on and submits the next task, may (see IPipelineHost.SubmitContinuingHere).
         ContinuesOnExecutor = continueHere;
         _completion = new(continueHere ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _owner = owner;

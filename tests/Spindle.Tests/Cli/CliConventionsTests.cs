@@ -60,8 +60,8 @@ public sealed partial class CliConventionsTests
     [InlineData("spindle demo: --downloads must be a whole number of at least 1 (was '0')", "demo", "--downloads", "0")]
     [InlineData("spindle demo: --cpu-tasks must be a whole number of at least 1 (was 'x')", "demo", "--cpu-tasks", "x")]
     [InlineData("spindle demo: 'extra' is not an option of spindle demo.", "demo", "extra")]
-    [InlineData("spindle: 'frob' is not a command or option of spindle; the commands are run, bench, demo.", "frob")]
-    [InlineData("spindle: give a command: run, bench, demo.")]
+    [InlineData("spindle: 'frob' is not a command or option of spindle; the commands are run, sem, bench, demo.", "frob")]
+    [InlineData("spindle: give a command: run, sem, bench, demo.")]
     public async Task BadInput_OneSentenceOnStderr_NonZeroExit_NoTypeName(string expected, params string[] args)
     {
         var (status, stdout, stderr, rendered) = await CliAsync(args);

@@ -21,6 +21,22 @@ public sealed class NewUserWorkerTests
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task Worker_WhoseTasksCarryOnlyPlainData_NeverLoadsOpenSsl()
+    {
+        await using var executor = Create();
+
+        // Numbers, strings and arrays of them are written without MessagePack's options, whose security settings load
+        // OpenSSL (about 10 MB of a worker's resident memory); a record needs them, and loads it then.
+        Assert.False(await executor.Submit(static (int _) => OpenSslLoaded(), 1));
+        Assert.Equal(new[] { "a", "b" }, await executor.Submit(static (string[] s) => s, new[] { "a", "b" }));
+        Assert.Equal(new[] { 2.0 }, await executor.Submit(static (double[] d) => d, new[] { 2.0 }));
+        Assert.False(await executor.Submit(static (string _) => OpenSslLoaded(), "x"));
+        Assert.True(await executor.Submit(static (Order _) => OpenSslLoaded(), new Order("ada", 1m)));
+    }
+
+    private static bool OpenSslLoaded() => File.ReadAllText("/proc/self/maps").Contains("libssl", StringComparison.Ordinal);
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task Submit_TypeThatCannotCross_SaysWhyAndWhatToDo()
     {
         await using var executor = Create();

@@ -49,7 +49,7 @@ public sealed class NativeFrontTests
     }
 
     /// <summary>The front's build output, built before the tests (a non-referencing project reference) in the same configuration.</summary>
-    private static string FrontFolder()
+    internal static string FrontFolder()
     {
         // tests/Spindle.Tests/bin/<Configuration>/<tfm>/ → src/Spindle.Cli.Native/bin/<Configuration>/<tfm>/
         var tfm = new DirectoryInfo(AppContext.BaseDirectory);

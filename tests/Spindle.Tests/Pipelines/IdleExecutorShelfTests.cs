@@ -1,3 +1,4 @@
+using Spindle.Internal;
 using Spindle.Pipelines;
 
 namespace Spindle.Tests.Pipelines;
@@ -63,17 +64,18 @@ public sealed class IdleExecutorShelfTests
     public async Task WhenIdle_CompletesOnceTheLastOutstandingTaskEnds()
     {
         await using var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 2 });
-        await executor.WhenIdleAsync();
+        var host = (IPipelineHost)executor;
+        await host.WhenIdleAsync();
         using var gate = new ManualResetEventSlim();
         var held = executor.Submit(static (ManualResetEventSlim g) => g.Wait(TimeSpan.FromSeconds(50)), gate);
 
-        var idle = executor.WhenIdleAsync();
+        var idle = host.WhenIdleAsync();
 
         Assert.False(idle.IsCompleted);
         gate.Set();
         await idle;
         Assert.True(await held);
-        Assert.True(executor.IsIdle);
+        Assert.True(host.IsIdle);
     }
 
     [Fact(Timeout = TestWait.Hard)]

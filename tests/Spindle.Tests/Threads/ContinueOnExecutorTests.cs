@@ -2,20 +2,18 @@ using Spindle.Internal;
 namespace Spindle.Tests.Threads;
 
 /// <summary>
-/// The internal option a pipeline stage submits its batch tasks with: its own continuation runs on the lane thread
+/// How a pipeline stage submits its batch tasks (IPipelineHost.SubmitContinuingHere): its own continuation runs on the lane thread
 /// where the task ended, and an I/O-lane task it submits from a pool thread starts there. A user's task gets neither.
 /// </summary>
 public sealed class ContinueOnExecutorTests
 {
-    private static readonly TaskOptions Inline = new() { ContinueOnExecutor = true };
-
     [Fact(Timeout = TestWait.Hard)]
     public async Task CpuLane_InternalTask_ContinuesOnTheLaneThread_AUsersTaskNever()
     {
         await using var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 1, Name = "inline" });
 
-        Assert.Equal("inline cpu 0", await ContinuationThreadAsync(executor, Inline));
-        var users = await ContinuationThreadAsync(executor, TaskOptions.Default);
+        Assert.Equal("inline cpu 0", await ContinuationThreadAsync(executor, inline: true));
+        var users = await ContinuationThreadAsync(executor, inline: false);
         Assert.NotEqual("inline cpu 0", users);
     }
 
@@ -29,12 +27,12 @@ public sealed class ContinueOnExecutorTests
         var (submitter, starter, task) = await Task.Run(() =>
         {
             var started = 0;
-            var task = executor.SubmitInternal(Work<int, int>.Of(async (int _) =>
+            var task = SubmitInline(executor, Work<int, int>.Of(async (int _) =>
             {
                 Volatile.Write(ref started, Environment.CurrentManagedThreadId);
                 await Task.Yield();
                 return 0;
-            }), 0, Inline, CancellationToken.None);
+            }));
             return (Environment.CurrentManagedThreadId, Volatile.Read(ref started), task);
         });
 
@@ -47,7 +45,7 @@ public sealed class ContinueOnExecutorTests
     {
         await using var executor = Executor.Threads(new ThreadExecutorOptions { IoConcurrency = 4 });
         Task<int>? task = null;
-        var submitter = new Thread(() => task = executor.SubmitInternal(Work<int, int>.Of(StartThreadAsync), 0, Inline, CancellationToken.None));
+        var submitter = new Thread(() => task = SubmitInline(executor, Work<int, int>.Of(StartThreadAsync)));
         submitter.Start();
         submitter.Join();
 
@@ -73,25 +71,26 @@ public sealed class ContinueOnExecutorTests
         var outer = Work<int, int>.Of(async (int _) =>
         {
             outerThread = Environment.CurrentManagedThreadId;
-            var task = executor.SubmitInternal(inner, 0, Inline, CancellationToken.None);
+            var task = SubmitInline(executor, inner);
             var started = innerStarted.Task.Wait(TimeSpan.FromSeconds(30));
             await task.ConfigureAwait(false);
             return started ? innerStarted.Task.Result : -1;
         });
-        var innerThread = await Task.Run(() => executor.SubmitInternal(outer, 0, Inline, CancellationToken.None));
+        var innerThread = await Task.Run(() => SubmitInline(executor, outer));
 
         Assert.NotEqual(outerThread, innerThread);
     }
 
     /// <summary>Runs a task that ends once its continuation is registered; returns the name of the thread the continuation ran on.</summary>
-    private static async Task<string?> ContinuationThreadAsync(Executor executor, TaskOptions options)
+    private static async Task<string?> ContinuationThreadAsync(Executor executor, bool inline)
     {
         using var release = new ManualResetEventSlim();
-        var task = executor.SubmitInternal(Work<int, int>.Of(x =>
+        var work = Work<int, int>.Of(x =>
         {
             release.Wait(TimeSpan.FromSeconds(30));
             return x;
-        }), 0, options, CancellationToken.None);
+        });
+        var task = inline ? SubmitInline(executor, work) : executor.SubmitInternal(work, 0, TaskOptions.Default, CancellationToken.None);
 
         // ExecuteSynchronously runs the continuation on whichever thread completes the task, unless the task's
         // completion forbids it (as a user's task's does): then it runs on the pool.
@@ -99,6 +98,9 @@ public sealed class ContinueOnExecutorTests
         release.Set();
         return await continuation;
     }
+
+    private static Task<int> SubmitInline(Executor executor, Work<int, int> work) =>
+        ((IPipelineHost)executor).SubmitContinuingHere(work, 0, TaskOptions.Default);
 
     private static async Task<int> StartThreadAsync(int _)
     {
