@@ -92,7 +92,10 @@ internal sealed class WorkerSet
         }
     }
 
-    /// <summary>Starts workers until there are as many as wanted: all of MaxWorkers, or (lazily) one per pending task.</summary>
+    /// <summary>Starts workers until there are as many as wanted: all of MaxWorkers (once one is up), or (lazily) one per pending task.</summary>
+    // Whether a worker of this executor has ever come up (under the gate): until then, Eager starts one worker only.
+    private bool _anyReady;
+
     public void EnsureLocked(int pending)
     {
         if (_stopping || (_startFailures >= 3 && !Workers.Any(static w => w.State == WorkerState.Ready)))
@@ -101,9 +104,15 @@ internal sealed class WorkerSet
         }
 
         var active = Workers.Count(static w => !w.Retiring);
-        var wanted = _options.Start == WorkerStart.Eager
-            ? _options.MaxWorkers
-            : Math.Min(_options.MaxWorkers, active + pending);
+        var wanted = _options.Start == WorkerStart.Lazy
+            ? Math.Min(_options.MaxWorkers, active + pending)
+            : _anyReady || pending > active
+                ? _options.MaxWorkers
+
+                // Eager, before any worker is up: one starts alone and the others once it is ready, or at once when tasks
+                // are waiting for them. Workers started together share the cores with each other and with this process,
+                // so on a small machine the first result would wait for all of their starts.
+                : Math.Max(active, 1);
         for (var i = active; i < wanted; i++)
         {
             var id = Interlocked.Increment(ref _nextWorkerId);
@@ -387,6 +396,11 @@ internal sealed class WorkerSet
                 }
 
                 _startFailures = 0;
+                if (!_anyReady)
+                {
+                    _anyReady = true;
+                    EnsureLocked(_scheduler.PendingCountLocked);
+                }
                 if (_stopping)
                 {
                     worker.RetireLocked();
