@@ -117,131 +117,15 @@ internal sealed class ClusterExecutor : Executor
         return task.Task;
     }
 
-    // Map and MapUnordered are the base class's engines with one change: they queue what the window lets them pull
+    // Map and MapUnordered are the base class's engines, pulling in bursts: they queue what the window lets them pull
     // before dispatching, and pull again only once the window is down to half, so that items cross the network in
     // batches rather than one by one as each result is consumed.
-    private protected override async IAsyncEnumerable<TResult> MapCore<TArg, TResult>(
-        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        ThrowIfShutdown();
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
-        var lowWater = maxInFlight / 2;
-        var maxBatch = options.BatchSize ?? _options.MaxBatchSize;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var window = new Queue<Task<TResult>>(Math.Min(maxInFlight, 1024));
-        var enumerator = source.GetAsyncEnumerator(cts.Token);
-        var more = true;
-        try
-        {
-            while (true)
-            {
-                if (window.Count <= lowWater)
-                {
-                    while (more && window.Count < maxInFlight)
-                    {
-                        var next = enumerator.MoveNextAsync();
-                        if (!next.IsCompleted)
-                        {
-                            // The source makes us wait: what is queued goes out meanwhile.
-                            Dispatch();
-                        }
+    private protected override bool MapPullsInBursts => true;
 
-                        if (!await next)
-                        {
-                            more = false;
-                            break;
-                        }
+    private protected override Task<TResult> SubmitForMap<TArg, TResult>(Work<TArg, TResult> work, TArg arg, MapOptions options, CancellationToken cancellationToken) =>
+        Enqueue(work, arg, options.Task, options.BatchSize ?? _options.MaxBatchSize, dispatch: false, cancellationToken);
 
-                        window.Enqueue(Enqueue(work, enumerator.Current, options.Task, maxBatch, dispatch: false, cts.Token));
-                    }
-
-                    Dispatch();
-                }
-
-                if (window.Count == 0)
-                {
-                    yield break;
-                }
-
-                // The head's exception, unchanged: the first failure in input order wins.
-                yield return await window.Dequeue();
-            }
-        }
-        finally
-        {
-            await cts.CancelAsync();
-            await enumerator.DisposeAsync();
-            await Quietly.WaitAll(window);
-        }
-    }
-
-    private protected override async IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedCore<TArg, TResult>(
-        Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        ThrowIfShutdown();
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
-        var lowWater = maxInFlight / 2;
-        var maxBatch = options.BatchSize ?? _options.MaxBatchSize;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        // Completed tasks are posted here by their continuations; never more than maxInFlight entries.
-        var done = System.Threading.Channels.Channel.CreateUnbounded<(TArg, Task<TResult>)>(
-            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
-        var inFlight = new HashSet<Task<TResult>>();
-        var enumerator = source.GetAsyncEnumerator(cts.Token);
-        var more = true;
-        try
-        {
-            while (true)
-            {
-                if (inFlight.Count <= lowWater)
-                {
-                    while (more && inFlight.Count < maxInFlight)
-                    {
-                        var next = enumerator.MoveNextAsync();
-                        if (!next.IsCompleted)
-                        {
-                            Dispatch();
-                        }
-
-                        if (!await next)
-                        {
-                            more = false;
-                            break;
-                        }
-
-                        var input = enumerator.Current;
-                        var task = Enqueue(work, input, options.Task, maxBatch, dispatch: false, cts.Token);
-                        inFlight.Add(task);
-                        _ = task.ContinueWith(
-                            static (t, state) => ((System.Threading.Channels.ChannelWriter<(TArg, Task<TResult>)>, TArg))state!
-                                is var (writer, input) && writer.TryWrite((input, t)),
-                            (done.Writer, input),
-                            CancellationToken.None,
-                            TaskContinuationOptions.ExecuteSynchronously,
-                            TaskScheduler.Default);
-                    }
-
-                    Dispatch();
-                }
-
-                if (inFlight.Count == 0)
-                {
-                    yield break;
-                }
-
-                var (arg, completed) = await done.Reader.ReadAsync(CancellationToken.None);
-                inFlight.Remove(completed);
-                yield return (arg, await completed);
-            }
-        }
-        finally
-        {
-            await cts.CancelAsync();
-            await enumerator.DisposeAsync();
-            await Quietly.WaitAll(inFlight);
-        }
-    }
+    private protected override void FlushMap() => Dispatch();
 
     private protected override void CancelPending()
     {

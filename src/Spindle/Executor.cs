@@ -244,6 +244,22 @@ public abstract partial class Executor : IAsyncDisposable
     private protected virtual IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>
         MapAsCompleted(work, source, options, cancellationToken);
 
+    /// <summary>
+    /// Whether the Map engines below pull their source in bursts: an executor that sends items in batches (the cluster)
+    /// queues all the window lets it pull before sending any (<see cref="SubmitForMap"/>, then <see cref="FlushMap"/>),
+    /// and pulls again only once the window is down to half. Otherwise one item is pulled as each result is taken.
+    /// </summary>
+    private protected virtual bool MapPullsInBursts => false;
+
+    /// <summary>Submits one item of a Map; a batching executor may hold it until <see cref="FlushMap"/>.</summary>
+    private protected virtual Task<TResult> SubmitForMap<TArg, TResult>(Work<TArg, TResult> work, TArg arg, MapOptions options, CancellationToken cancellationToken) =>
+        SubmitCore(work, arg, options.Task, cancellationToken);
+
+    /// <summary>Sends what <see cref="SubmitForMap"/> holds: after each fill of the window, and whenever the source makes the Map wait.</summary>
+    private protected virtual void FlushMap()
+    {
+    }
+
     private async IAsyncEnumerable<TResult> MapOrdered<TArg, TResult>(
         Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -253,6 +269,7 @@ public abstract partial class Executor : IAsyncDisposable
         // One token for everything this Map started: a failure, an early break by the consumer, or the
         // caller's token cancels the tasks still in flight, so nothing outlives the enumeration.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var refillAt = MapPullsInBursts ? maxInFlight / 2 : maxInFlight - 1;
         var window = new Queue<Task<TResult>>(Math.Min(maxInFlight, 1024));
         var enumerator = source.GetAsyncEnumerator(cts.Token);
         var more = true;
@@ -261,15 +278,27 @@ public abstract partial class Executor : IAsyncDisposable
             while (true)
             {
                 // Pull only while the window has room: this bound is what keeps an endless source in constant memory.
-                while (more && window.Count < maxInFlight)
+                if (window.Count <= refillAt)
                 {
-                    if (!await enumerator.MoveNextAsync())
+                    while (more && window.Count < maxInFlight)
                     {
-                        more = false;
-                        break;
+                        var next = enumerator.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            // The source makes us wait: what is held goes out meanwhile.
+                            FlushMap();
+                        }
+
+                        if (!await next)
+                        {
+                            more = false;
+                            break;
+                        }
+
+                        window.Enqueue(SubmitForMap(work, enumerator.Current, options, cts.Token));
                     }
 
-                    window.Enqueue(SubmitCore(work, enumerator.Current, options.Task, cts.Token));
+                    FlushMap();
                 }
 
                 if (window.Count == 0)
@@ -301,6 +330,7 @@ public abstract partial class Executor : IAsyncDisposable
         // maxInFlight entries because no more tasks than that exist at once.
         var done = System.Threading.Channels.Channel.CreateUnbounded<(TArg, Task<TResult>)>(
             new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        var refillAt = MapPullsInBursts ? maxInFlight / 2 : maxInFlight - 1;
         var inFlight = new HashSet<Task<TResult>>();
         var enumerator = source.GetAsyncEnumerator(cts.Token);
         var more = true;
@@ -308,24 +338,35 @@ public abstract partial class Executor : IAsyncDisposable
         {
             while (true)
             {
-                while (more && inFlight.Count < maxInFlight)
+                if (inFlight.Count <= refillAt)
                 {
-                    if (!await enumerator.MoveNextAsync())
+                    while (more && inFlight.Count < maxInFlight)
                     {
-                        more = false;
-                        break;
+                        var next = enumerator.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            FlushMap();
+                        }
+
+                        if (!await next)
+                        {
+                            more = false;
+                            break;
+                        }
+
+                        var input = enumerator.Current;
+                        var task = SubmitForMap(work, input, options, cts.Token);
+                        inFlight.Add(task);
+                        _ = task.ContinueWith(
+                            static (t, state) => ((System.Threading.Channels.ChannelWriter<(TArg, Task<TResult>)>, TArg))state!
+                                is var (writer, input) ? writer.TryWrite((input, t)) : false,
+                            (done.Writer, input),
+                            CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
                     }
 
-                    var input = enumerator.Current;
-                    var task = SubmitCore(work, input, options.Task, cts.Token);
-                    inFlight.Add(task);
-                    _ = task.ContinueWith(
-                        static (t, state) => ((System.Threading.Channels.ChannelWriter<(TArg, Task<TResult>)>, TArg))state!
-                            is var (writer, input) ? writer.TryWrite((input, t)) : false,
-                        (done.Writer, input),
-                        CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously,
-                        TaskScheduler.Default);
+                    FlushMap();
                 }
 
                 if (inFlight.Count == 0)
