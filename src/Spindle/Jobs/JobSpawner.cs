@@ -79,7 +79,7 @@ internal sealed unsafe class JobSpawner : IDisposable
                 _ = Libc.Close(errWrite);
             }
 
-            return new RunningJob(pid, outRead, errRead, mode);
+            return new RunningJob(pid, outRead, errRead);
         }
         catch
         {

@@ -12,15 +12,13 @@ internal sealed class RunningJob
 
     private int _stdout;
     private int _stderr;
-    private readonly JobOutputMode _mode;
     private int _terminating;
 
-    public RunningJob(int pid, int stdout, int stderr, JobOutputMode mode)
+    public RunningJob(int pid, int stdout, int stderr)
     {
         Pid = pid;
         _stdout = stdout;
         _stderr = stderr;
-        _mode = mode;
     }
 
     /// <summary>The job's pid, which is also its process group id.</summary>
@@ -245,5 +243,4 @@ internal sealed class RunningJob
     /// <summary>Whether any process of the job's group still exists (a zombie leader counts until reaped).</summary>
     private bool GroupAlive() => Libc.Kill(-Pid, 0) == 0;
 
-    public JobOutputMode Mode => _mode;
 }
