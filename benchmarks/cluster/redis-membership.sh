@@ -7,22 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-if ! command -v redis-server >/dev/null; then
-    echo "installing redis-server from Debian's packages" >&2
-    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-    $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq redis-server >/dev/null \
-        || { echo "could not install redis-server; install it (apt-get install -y redis-server) and run again" >&2; exit 1; }
-fi
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    { for pid in "${pids[@]}"; do kill -9 "$pid" || true; done; wait; } 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. benchmarks/cluster/common.sh
+need_package redis-server command -v redis-server
 
 dotnet build -c Release samples/Spindle.Cluster -o "$work/app" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log" >&2; exit 1; }
 

@@ -11,21 +11,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 rounds=${1:-3}
 py=/usr/bin/python3
 
-if ! $py -c "import distributed" 2>/dev/null; then
-    echo "installing python3-distributed from Debian's packages" >&2
-    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-    $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq python3-distributed >/dev/null \
-        || { echo "could not install python3-distributed; install it (apt-get install -y python3-distributed) and run again" >&2; exit 1; }
-fi
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    { for pid in "${pids[@]}"; do kill -9 "$pid" || true; done; wait; } 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { $py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. benchmarks/cluster/common.sh
+need_package python3-distributed $py -c "import distributed"
 
 # Published ReadyToRun, as a silo app is deployed: Orleans' start-up is mostly JIT compilation (a silo's gateway opens
 # after about 0.8 s built plainly, 0.5 s ReadyToRun, here), which a silo and its client pay on every start.
