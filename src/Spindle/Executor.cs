@@ -260,6 +260,18 @@ public abstract partial class Executor : IAsyncDisposable
     {
     }
 
+    /// <summary>The next item of a Map's source; when the source makes the Map wait, what is held goes out meanwhile.</summary>
+    private ValueTask<bool> PullForMap<TArg>(IAsyncEnumerator<TArg> enumerator)
+    {
+        var next = enumerator.MoveNextAsync();
+        if (!next.IsCompleted)
+        {
+            FlushMap();
+        }
+
+        return next;
+    }
+
     private async IAsyncEnumerable<TResult> MapOrdered<TArg, TResult>(
         Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -282,14 +294,7 @@ public abstract partial class Executor : IAsyncDisposable
                 {
                     while (more && window.Count < maxInFlight)
                     {
-                        var next = enumerator.MoveNextAsync();
-                        if (!next.IsCompleted)
-                        {
-                            // The source makes us wait: what is held goes out meanwhile.
-                            FlushMap();
-                        }
-
-                        if (!await next)
+                        if (!await PullForMap(enumerator))
                         {
                             more = false;
                             break;
@@ -342,13 +347,7 @@ public abstract partial class Executor : IAsyncDisposable
                 {
                     while (more && inFlight.Count < maxInFlight)
                     {
-                        var next = enumerator.MoveNextAsync();
-                        if (!next.IsCompleted)
-                        {
-                            FlushMap();
-                        }
-
-                        if (!await next)
+                        if (!await PullForMap(enumerator))
                         {
                             more = false;
                             break;
