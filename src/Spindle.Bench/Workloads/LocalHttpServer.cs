@@ -58,7 +58,11 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
+
+        // Close only, never Stop and then Close: on Unix both release the listener's endpoint, and the second release
+        // binds the port again to look it up, failing with "Address already in use" when another process took the
+        // port in between (a CI failure, dotnet's managed HttpListener).
+        _listener.Close();
         try
         {
             await _loop;
@@ -70,7 +74,6 @@ internal sealed class LocalHttpServer : IAsyncDisposable
         {
         }
 
-        _listener.Close();
         _stop.Dispose();
     }
 
