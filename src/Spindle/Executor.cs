@@ -210,7 +210,7 @@ public abstract partial class Executor : IAsyncDisposable
         return left;
     }
 
-    private protected void ThrowIfShutdown()
+    internal void ThrowIfShutdown()
     {
         if (_shutdownRequested)
         {

@@ -20,7 +20,7 @@ namespace Spindle.Pipelines;
 /// </code>
 /// The loop whose item finished submits the next one itself, so an item costs no hop through a dispatcher. On thread
 /// executors a loop takes, besides its item, whatever else is already buffered, up to about
-/// <see cref="TargetBatchMicroseconds"/> of work, and submits it as one task (<see cref="BatchTask{TIn,TOut}"/>), which
+/// <see cref="BatchSizing.Stage"/>'s target of work, and submits it as one task (<see cref="BatchTask{TIn,TOut}"/>), which
 /// passes its results on and takes the next batch itself while input is buffered and its time budget lasts
 /// (<see cref="ExtendTicks"/>). Only what would need waiting goes back to the loop: an item that failed (the error
 /// policy, <see cref="StageErrorHandler{TIn,TOut}"/>, may retry it as a new task) and a full output buffer. Each loop
@@ -42,11 +42,6 @@ internal sealed class StageRunner<TIn, TOut>(
     StageBuffer<TOut> output,
     StageCounters counters) : IDisposable
 {
-    /// <summary>How much work a batch holds, by the stage's measured time per item.</summary>
-    private const int TargetBatchMicroseconds = 200;
-
-    private const int MaxBatch = 64;
-
     // How long a task goes on taking more input: the longest of 1 ms, 50 measured hand-offs (so its one hand-off
     // costs at most a fiftieth) and 64 items of the stage's measured time per item. A busy machine makes hand-offs
     // cost milliseconds (a woken thread waits for a core), so the budget must outgrow them; a stage whose input or
@@ -55,7 +50,6 @@ internal sealed class StageRunner<TIn, TOut>(
     private const int ExtendHandOffs = 50;
     private const int ExtendItems = 64;
 
-    private static readonly long s_targetBatchTicks = Stopwatch.Frequency * TargetBatchMicroseconds / 1_000_000;
     private static readonly long s_extendTicks = Stopwatch.Frequency * ExtendMicroseconds / 1_000_000;
 
     private readonly int _parallelism = options.ParallelismOn(executor);
@@ -77,10 +71,12 @@ internal sealed class StageRunner<TIn, TOut>(
     // Ordered stages only: results written in take order, whoever finishes the head writing every ready result.
     private OrderedWriter<TOut>? _ordered;
 
-    // The stage's work time per item, and the time a task spends on everything but its work (queueing on the
-    // lane, hand-offs between threads), both in ticks and smoothed; 0 until the first task ends. Read and written
-    // without a lock: a lost update only delays the estimate by one sample.
-    private long _ticksPerItem;
+    // The stage's work time per item, which sizes its batches (and bounds a task's time budget).
+    private readonly BatchSizer _sizer = new(BatchSizing.Stage);
+
+    // The time a task spends on everything but its work (queueing on the lane, hand-offs between threads), in ticks
+    // and smoothed over eight tasks; 0 until the first task ends. Read and written without a lock: a lost update only
+    // delays the estimate by one sample.
     private long _handOffTicks;
 
     // Batch tasks, on thread executors only (see StageDefinition); null when the stage submits one item per task.
@@ -176,18 +172,14 @@ internal sealed class StageRunner<TIn, TOut>(
     /// that a stage with endless input still lets other work on the same lane take its turn.
     /// </summary>
     internal long ExtendTicks() =>
-        Math.Max(s_extendTicks, Math.Max(ExtendHandOffs * Volatile.Read(ref _handOffTicks), ExtendItems * Volatile.Read(ref _ticksPerItem)));
+        Math.Max(s_extendTicks, Math.Max(ExtendHandOffs * Volatile.Read(ref _handOffTicks), ExtendItems * _sizer.TicksPerItem));
 
     /// <summary>Updates the smoothed work time per item and hand-off time per task from one task.</summary>
     internal void Measure(long roundTripTicks, long workTicks, int items)
     {
-        // Smoothing over eight samples: quick enough to follow a change of input, slow enough to ignore one outlier.
-        var perItem = Math.Max(1, workTicks / Math.Max(1, items));
-        var previous = Volatile.Read(ref _ticksPerItem);
-        Volatile.Write(ref _ticksPerItem, previous == 0 ? perItem : ((previous * 7) + perItem) / 8);
-
+        _sizer.Record(Math.Max(1, items), workTicks);
         var overhead = Math.Max(0, roundTripTicks - workTicks);
-        previous = Volatile.Read(ref _handOffTicks);
+        var previous = Volatile.Read(ref _handOffTicks);
         Volatile.Write(ref _handOffTicks, previous == 0 ? overhead : ((previous * 7) + overhead) / 8);
     }
 
@@ -285,11 +277,8 @@ internal sealed class StageRunner<TIn, TOut>(
         // Cheap items go many at a time, heavy ones alone. Hand-offs between threads need no larger batches: a task
         // pays one per time budget, not one per batch (see ExtendTicks). Small batches of heavy items keep results
         // flowing to the next stage.
-        var perItem = Volatile.Read(ref _ticksPerItem);
-        var byTime = perItem <= 0 ? 1 : (int)Math.Clamp(s_targetBatchTicks / perItem, 1, MaxBatch);
-
         // Leave a share of what is buffered to the other loops, so that batching never idles them.
-        return Math.Min(byTime, Math.Min(inputCapacity, Math.Max(1, input.Count / _parallelism)));
+        return _sizer.Next(Math.Min(inputCapacity, Math.Max(1, input.Count / _parallelism)));
     }
 
     /// <summary>What a loop took: one item, or a batch (<see cref="Many"/>, which includes the first item), and its ordered entry; Count 0 means the input has ended.</summary>

@@ -1,108 +1,42 @@
-using System.Runtime.CompilerServices;
 using Spindle.Internal;
 
 namespace Spindle.Processes;
 
-// Map on processes sends items in batches: one frame, one round trip and one wake-up per batch instead of per
-// item (joblib's auto-batching idea). Batch size adapts to aim for a few milliseconds of work per batch.
+// Map on processes sends items in batches (BatchedMap): one frame, one round trip and one wake-up per batch instead
+// of per item (joblib's auto-batching idea), sized by BatchSizer to aim for a few milliseconds of work per batch.
+// A BatchSize of 1 asks for a task per item: the general engine.
 internal sealed partial class ProcessExecutor
 {
     private protected override IAsyncEnumerable<TResult> MapCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>
         options.BatchSize == 1
             ? base.MapCore(work, source, options, cancellationToken)
-            : MapBatched<TArg, TResult>(FunctionRef.For(work.Original, "Map"), source, options, cancellationToken);
+            : BatchedMap<TArg, TResult>.Ordered(Batches<TArg, TResult>(work, options, "Map"), Sizer(options), source, MaxInFlight(options), cancellationToken);
 
     private protected override IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedCore<TArg, TResult>(Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, CancellationToken cancellationToken) =>
         options.BatchSize == 1
             ? base.MapUnorderedCore(work, source, options, cancellationToken)
-            : MapUnorderedBatched<TArg, TResult>(FunctionRef.For(work.Original, "MapUnordered"), source, options, cancellationToken);
+            : BatchedMap<TArg, TResult>.Unordered(Batches<TArg, TResult>(work, options, "MapUnordered"), Sizer(options), source, MaxInFlight(options), cancellationToken);
 
-    private async IAsyncEnumerable<TResult> MapBatched<TArg, TResult>(
-        FunctionRef function, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private WorkerBatches<TArg, TResult> Batches<TArg, TResult>(Work<TArg, TResult> work, MapOptions options, string method) =>
+        new(this, FunctionRef.For(work.Original, method), options.Task);
+
+    private BatchSizer Sizer(MapOptions options) =>
+        new(BatchSizing.ProcessMap(_options.MaxWorkers, MaxInFlight(options)), options.BatchSize);
+
+    private int MaxInFlight(MapOptions options) => options.MaxInFlight ?? DefaultMaxInFlight;
+
+    /// <summary>Sends a Map's batches to the workers, each as one task.</summary>
+    private sealed class WorkerBatches<TArg, TResult>(ProcessExecutor owner, FunctionRef function, TaskOptions options) : IMapBatchRunner<TArg, TResult>
     {
-        using var feed = new BatchFeed<TArg, TResult>(this, function, source, options, options.MaxInFlight ?? DefaultMaxInFlight, cancellationToken);
-        var window = new Queue<(int Count, Task<BatchOutcome<TResult>> Task)>();
-        try
-        {
-            while (true)
-            {
-                while (await feed.NextAsync(window.Count) is { } sent)
-                {
-                    window.Enqueue((sent.Items.Length, sent.Task));
-                }
+        public Executor Owner => owner;
 
-                if (window.Count == 0)
-                {
-                    yield break;
-                }
+        // Batches in flight are cancelled through the Map's token, and shutdown ends them itself.
+        public CancellationToken StopToken => CancellationToken.None;
 
-                var (count, task) = window.Dequeue();
-                var outcome = await task;
-                feed.Returned(outcome, count);
-                foreach (var result in outcome.Results)
-                {
-                    yield return result;
-                }
+        // Two per worker keeps each one busy while results travel.
+        public int MaxBatchesInFlight => 4 * owner._options.MaxWorkers;
 
-                if (outcome.Error is not null)
-                {
-                    throw outcome.Error;
-                }
-            }
-        }
-        finally
-        {
-            await feed.StopAsync();
-            foreach (var (_, task) in window)
-            {
-                await Quietly.Wait(task);
-            }
-        }
-    }
-
-    private async IAsyncEnumerable<(TArg Input, TResult Result)> MapUnorderedBatched<TArg, TResult>(
-        FunctionRef function, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using var feed = new BatchFeed<TArg, TResult>(this, function, source, options, options.MaxInFlight ?? DefaultMaxInFlight, cancellationToken);
-        var window = new Dictionary<Task<BatchOutcome<TResult>>, TArg[]>();
-        try
-        {
-            while (true)
-            {
-                while (await feed.NextAsync(window.Count) is { } sent)
-                {
-                    window.Add(sent.Task, sent.Items);
-                }
-
-                if (window.Count == 0)
-                {
-                    yield break;
-                }
-
-                // The window holds a few batches per worker, so WhenAny over it stays cheap.
-                var task = await Task.WhenAny(window.Keys);
-                var inputs = window[task];
-                window.Remove(task);
-                var outcome = await task;
-                feed.Returned(outcome, inputs.Length);
-                for (var i = 0; i < outcome.Results.Length; i++)
-                {
-                    yield return (inputs[i], outcome.Results[i]);
-                }
-
-                if (outcome.Error is not null)
-                {
-                    throw outcome.Error;
-                }
-            }
-        }
-        finally
-        {
-            await feed.StopAsync();
-            foreach (var task in window.Keys)
-            {
-                await Quietly.Wait(task);
-            }
-        }
+        public Task<MapBatchOutcome<TResult>> Run(TArg[] items, int count, BatchSizer sizer, CancellationToken cancellationToken) =>
+            owner.SubmitBatch<TArg, TResult>(function, count == items.Length ? items : items[..count], options, sizer, cancellationToken);
     }
 }

@@ -82,7 +82,7 @@ internal sealed partial class ProcessExecutor : Executor
     }
 
     /// <summary>Sends a batch of Map items as one task.</summary>
-    internal Task<BatchOutcome<TResult>> SubmitBatch<TArg, TResult>(FunctionRef function, TArg[] items, TaskOptions options, CancellationToken cancellationToken)
+    internal Task<MapBatchOutcome<TResult>> SubmitBatch<TArg, TResult>(FunctionRef function, TArg[] items, TaskOptions options, BatchSizer sizer, CancellationToken cancellationToken)
     {
         var payload = PayloadSerializer.SerializeArgument(items, "Map items");
         var activity = SpindleTelemetry.StartTask(this, "spindle.map.batch", function.DisplayName, items.Length);
@@ -90,7 +90,7 @@ internal sealed partial class ProcessExecutor : Executor
         // The batch's span is current while the task is made, so that the batch's run in a worker is its child.
         var caller = Activity.Current;
         Activity.Current = activity ?? caller;
-        var task = new BatchTask<TResult>(this, function, payload, items.Length, options, cancellationToken);
+        var task = new BatchTask<TResult>(this, function, payload, items.Length, options, sizer, cancellationToken);
         Activity.Current = caller;
         Enqueue(task);
         SpindleTelemetry.EndWith(activity, task.Task);

@@ -1,4 +1,6 @@
+using System.Runtime.ExceptionServices;
 using Spindle.Diagnostics;
+using Spindle.Internal;
 
 namespace Spindle.Processes;
 
@@ -151,20 +153,17 @@ internal sealed class ProcessTask<TResult>(ProcessExecutor owner, FunctionRef fu
     protected override void SetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
 }
 
-/// <summary>The outcome of a batch: the results in order, up to the first item that threw, and that item's error.</summary>
-internal sealed record BatchOutcome<TResult>(TResult[] Results, RemoteTaskException? Error, TimeSpan Elapsed);
-
 /// <summary>A batch of Map items sent as one task.</summary>
-internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef function, byte[] payload, int items, TaskOptions options, CancellationToken callerToken)
+internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef function, byte[] payload, int items, TaskOptions options, BatchSizer sizer, CancellationToken callerToken)
     : ProcessTask(owner, function, payload, isBatch: true, items, options, callerToken)
 {
-    private readonly TaskCompletionSource<BatchOutcome<TResult>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<MapBatchOutcome<TResult>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The results of the parts that workers stopped short, in order; read when the last part completes.
     private List<byte[]>? _kept;
     private long _keptTicks;
 
-    public Task<BatchOutcome<TResult>> Task => _completion.Task;
+    public Task<MapBatchOutcome<TResult>> Task => _completion.Task;
 
     public override void Complete(ReadOnlyMemory<byte> payload, long elapsedTicks, bool wasRunning)
     {
@@ -181,7 +180,9 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
 
         if (TryFinish(wasRunning, TaskOutcome.Completed))
         {
-            _completion.TrySetResult(new BatchOutcome<TResult>(results, null, TimeSpan.FromTicks(_keptTicks + elapsedTicks)));
+            // The worker's own measure of the items' work, without the round trip.
+            sizer.Record(results.Length, TimeSpan.FromTicks(_keptTicks + elapsedTicks));
+            _completion.TrySetResult(new MapBatchOutcome<TResult>(results, results.Length, null));
         }
     }
 
@@ -200,7 +201,7 @@ internal sealed class BatchTask<TResult>(ProcessExecutor owner, FunctionRef func
 
         if (TryFinish(wasRunning, TaskOutcome.Failed))
         {
-            _completion.TrySetResult(new BatchOutcome<TResult>(results, new RemoteTaskException(error), TimeSpan.Zero));
+            _completion.TrySetResult(new MapBatchOutcome<TResult>(results, results.Length, ExceptionDispatchInfo.Capture(new RemoteTaskException(error))));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using Spindle.Internal;
 
 namespace Spindle.Threads;
 
@@ -23,49 +24,28 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
     private readonly ILane _lane;
     private readonly Func<TArg, CancellationToken, TResult> _work;
     private readonly TArg[] _args;
+    private readonly int _count;
     private readonly CancellationToken _token;
-    private readonly MapBatchSizer _sizer;
+    private readonly BatchSizer _sizer;
 
     // Continuations run asynchronously so that the Map's consumer, and the user code it yields to, never runs
     // on a CPU lane thread.
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<MapBatchOutcome<TResult>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
 
-    public ThreadBatch(ThreadExecutor owner, ILane lane, Func<TArg, CancellationToken, TResult> work, TArg[] args, int count, MapBatchSizer sizer, CancellationToken token)
+    public ThreadBatch(ThreadExecutor owner, ILane lane, Func<TArg, CancellationToken, TResult> work, TArg[] args, int count, BatchSizer sizer, CancellationToken token)
     {
         _owner = owner;
         _lane = lane;
         _work = work;
         _args = args;
-        Count = count;
+        _count = count;
         _token = token;
         _sizer = sizer;
-        Results = new TResult[count];
     }
 
-    /// <summary>How many items the batch holds.</summary>
-    public int Count { get; }
-
-    /// <summary>The results of the items that completed, in order, from index 0 up to <see cref="Completed"/>.</summary>
-    public TResult[] Results { get; }
-
-    /// <summary>How many items, from the start, completed with a result.</summary>
-    public int Completed { get; private set; }
-
-    /// <summary>Completes when the batch has ended; it never faults (read <see cref="Completed"/> and <see cref="ThrowIfEnded"/>).</summary>
-    public Task Task => _completion.Task;
-
-    private ExceptionDispatchInfo? Error { get; set; }
-
-    /// <summary>Rethrows, unchanged, why the batch stopped before its end: the failing item's exception, or cancellation.</summary>
-    public void ThrowIfEnded()
-    {
-        Error?.Throw();
-        if (Completed < Count)
-        {
-            throw new TaskCanceledException("The Map was cancelled before all of its items ran.", null, _token);
-        }
-    }
+    /// <summary>Completes when the batch has ended, with the results of the items that ran; it never faults.</summary>
+    public Task<MapBatchOutcome<TResult>> Task => _completion.Task;
 
     public override bool TryCancelPending(CancellationToken token)
     {
@@ -74,8 +54,8 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
             return false;
         }
 
-        _owner.Tracker.FinishedBatch(wasRunning: false, Count, completed: 0, failed: 0, cancelled: Count);
-        _completion.TrySetResult();
+        _owner.Tracker.FinishedBatch(wasRunning: false, _count, completed: 0, failed: 0, cancelled: _count);
+        _completion.TrySetResult(new MapBatchOutcome<TResult>([], 0, null));
         _owner.OnTaskEnded();
         return true;
     }
@@ -89,10 +69,12 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
         }
 
         _owner.Tracker.Started();
+        var results = new TResult[_count];
+        ExceptionDispatchInfo? error = null;
         var failed = 0;
         var start = Stopwatch.GetTimestamp();
         var i = 0;
-        for (; i < Count; i++)
+        for (; i < _count; i++)
         {
             if (_token.IsCancellationRequested)
             {
@@ -101,7 +83,7 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
 
             try
             {
-                Results[i] = _work(_args[i], _token);
+                results[i] = _work(_args[i], _token);
             }
 #pragma warning disable CA1031 // The item's exception is handed, unchanged, to the Map's consumer.
             catch (Exception e)
@@ -110,7 +92,7 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
                 // A cancellation the Map asked for counts as cancelled, as it does for a single task.
                 if (!(e is OperationCanceledException && _token.IsCancellationRequested))
                 {
-                    Error = ExceptionDispatchInfo.Capture(e);
+                    error = ExceptionDispatchInfo.Capture(e);
                     failed = 1;
                 }
 
@@ -119,12 +101,9 @@ internal sealed class ThreadBatch<TArg, TResult> : ThreadWorkItem
         }
 
         _sizer.Record(i, Stopwatch.GetTimestamp() - start);
-        Completed = i;
         Volatile.Write(ref _state, Done);
-        _owner.Tracker.FinishedBatch(wasRunning: true, Count, completed: i, failed, cancelled: Count - i - failed);
-
-        // Written before the completion is set, so the consumer that awaits Task sees Completed and Error.
-        _completion.TrySetResult();
+        _owner.Tracker.FinishedBatch(wasRunning: true, _count, completed: i, failed, cancelled: _count - i - failed);
+        _completion.TrySetResult(new MapBatchOutcome<TResult>(results, i, error));
         _lane.OnTaskDone();
         _owner.OnTaskEnded();
     }

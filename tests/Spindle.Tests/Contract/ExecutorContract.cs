@@ -151,6 +151,56 @@ public abstract class ExecutorContract
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task Map_FailureInsideABatch_TheResultsBeforeItComeFirst()
+    {
+        await using var executor = Create(2);
+        var results = new List<int>();
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var r in executor.Map(ContractWork.FailOn13, Enumerable.Range(0, 1000), new MapOptions { BatchSize = 50 }))
+            {
+                results.Add(r);
+            }
+        });
+
+        Assert.NotNull(error);
+        AssertWorkFailure<ArgumentOutOfRangeException>(error, "thirteen is unlucky");
+        Assert.Equal(Enumerable.Range(0, 13), results);
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
+    public async Task MapUnordered_FailureEndsTheMapAndStopsPullingTheSource()
+    {
+        await using var executor = Create(2);
+        var pulled = 0;
+        var seen = new List<(int Input, int Result)>();
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var pair in executor.MapUnordered(ContractWork.FailOn13, Counting(), new MapOptions { MaxInFlight = 40, BatchSize = 10 }))
+            {
+                seen.Add(pair);
+            }
+        });
+
+        Assert.NotNull(error);
+        AssertWorkFailure<ArgumentOutOfRangeException>(error, "thirteen is unlucky");
+        Assert.All(seen, pair => Assert.Equal(pair.Input, pair.Result));
+        Assert.DoesNotContain(13, seen.Select(pair => pair.Input));
+
+        // Pulled = yielded + at most the in-flight window (which holds the failing batch) + 1 for the item being handed over.
+        Assert.InRange(pulled, 14, seen.Count + 40 + 1);
+
+        IEnumerable<int> Counting()
+        {
+            for (var i = 0; ; i++)
+            {
+                pulled++;
+                yield return i;
+            }
+        }
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task Map_EndlessSource_PullsABoundedNumberOfItems()
     {
         await using var executor = Create(2);
