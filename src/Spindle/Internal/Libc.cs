@@ -46,7 +46,6 @@ internal static unsafe partial class Libc
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int F_SETPIPE_SZ = 1031;
     public const int F_GETPIPE_SZ = 1032;
-    public const int EPIPE = 32;
     public const uint SPLICE_F_MOVE = 1;
     public const int SEEK_END = 2;
 

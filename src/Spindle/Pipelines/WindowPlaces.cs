@@ -19,9 +19,6 @@ internal sealed class WindowPlaces(int count)
     // How many are queued in _waiters (or about to be); read without the lock by releasers.
     private int _waiting;
 
-    /// <summary>Places free now (for tests).</summary>
-    internal int Free => Volatile.Read(ref _free);
-
     /// <summary>Takes up to <paramref name="max"/> free places without waiting; returns how many.</summary>
     public int TryTake(int max)
     {

@@ -47,9 +47,6 @@ internal sealed class CpuLane : ILane, IDisposable
 
     public int Concurrency => _threads.Length;
 
-    /// <summary>How many lane threads are asleep or about to sleep (for tests).</summary>
-    internal int Sleeping => Volatile.Read(ref _sleeping);
-
     public void Enqueue(ThreadWorkItem item)
     {
         _queue.Enqueue(item);

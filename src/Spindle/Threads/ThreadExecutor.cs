@@ -31,8 +31,6 @@ internal sealed partial class ThreadExecutor : Executor, IPipelineHost
 
     internal IoLane Io => _io;
 
-    internal CpuLane Cpu => _cpu;
-
     private protected override int DefaultMaxInFlight => 2 * Math.Max(_io.Concurrency, _cpu.Concurrency);
 
     /// <summary>Runs work on the given lane; used by Auto, which chooses lanes itself.</summary>

@@ -1,5 +1,3 @@
-using Spindle.Threads;
-
 namespace Spindle.Tests.Threads;
 
 /// <summary>The CPU lane's threads sleep when idle and are woken by new work, by a burst of it, and by shutdown.</summary>
@@ -8,13 +6,14 @@ public sealed class CpuLaneTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task SleepingLaneThreads_AreWokenByASubmit_AndSleepAgain()
     {
-        await using var executor = (ThreadExecutor)Executor.Threads(new ThreadExecutorOptions { CpuThreads = 2 });
-        await TestWait.UntilAsync(() => executor.Cpu.Sleeping == 2, "both lane threads sleep");
+        await using var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 2 });
+        var threads = await LaneThreadsAsync(executor, 2);
+        await UntilAsleepAsync(threads, "both lane threads sleep");
 
-        Assert.Equal(8, await executor.Submit(static (int x) => x * 2, 4));
+        Assert.Equal(8, await executor.Submit(static (int x) => x * 2, 4).WaitAsync(TestWait.Generous));
 
-        await TestWait.UntilAsync(() => executor.Cpu.Sleeping == 2, "both lane threads sleep again");
-        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => executor.Submit(static (int x) => x + 1, i)));
+        await UntilAsleepAsync(threads, "both lane threads sleep again");
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => executor.Submit(static (int x) => x + 1, i))).WaitAsync(TestWait.Generous);
         Assert.Equal(Enumerable.Range(1, 50), results);
     }
 
@@ -61,12 +60,44 @@ public sealed class CpuLaneTests
     [Fact(Timeout = TestWait.Hard)]
     public async Task Shutdown_WhileEveryLaneThreadSleeps_Completes()
     {
-        var executor = (ThreadExecutor)Executor.Threads(new ThreadExecutorOptions { CpuThreads = 3 });
-        await executor.Submit(static (int x) => x, 1);
-        await TestWait.UntilAsync(() => executor.Cpu.Sleeping == 3, "every lane thread sleeps");
+        var executor = Executor.Threads(new ThreadExecutorOptions { CpuThreads = 3 });
+        var threads = await LaneThreadsAsync(executor, 3);
+        await UntilAsleepAsync(threads, "every lane thread sleeps");
 
-        await executor.ShutdownAsync();
+        await executor.ShutdownAsync().WaitAsync(TestWait.Generous);
 
-        Assert.Equal(0, executor.Cpu.Sleeping);
+        // Shutdown joins the lane threads, so each has been woken and has left its loop.
+        Assert.All(threads, static t => Assert.False(t.IsAlive, $"{t.Name} is still alive"));
+    }
+
+    /// <summary>
+    /// The lane's threads, each reported by a task that holds its thread until all of them run at once: with as many
+    /// tasks as threads, every thread of the lane runs one.
+    /// </summary>
+    private static async Task<Thread[]> LaneThreadsAsync(Executor executor, int count)
+    {
+        using var together = new Barrier(count);
+        var threads = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => executor.Submit(
+            static (Barrier b) => b.SignalAndWait(TestWait.Generous) ? Thread.CurrentThread : throw new TimeoutException("The lane's threads never ran these tasks together."),
+            together))).WaitAsync(TestWait.Generous);
+        Assert.Equal(count, threads.Distinct().Count());
+        return threads;
+    }
+
+    /// <summary>
+    /// Waits until every one of <paramref name="threads"/> is blocked in a wait (an idle lane thread's only wait is
+    /// its sleep on the lane's monitor), seen in a few checks in a row so that a thread only passing through a
+    /// zero-length sleep while it spins is not taken for a sleeper.
+    /// </summary>
+    private static Task UntilAsleepAsync(Thread[] threads, string what)
+    {
+        var checks = 0;
+        return TestWait.UntilAsync(
+            () =>
+            {
+                checks = threads.All(static t => (t.ThreadState & ThreadState.WaitSleepJoin) != 0) ? checks + 1 : 0;
+                return checks >= 3;
+            },
+            what);
     }
 }
