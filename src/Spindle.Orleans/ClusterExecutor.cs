@@ -17,8 +17,11 @@ namespace Spindle.Orleans;
 ///  reply ──► complete each task (exactly once) ──► dispatch more
 ///  membership poll ──► a new silo gets a lane; a lost one fails (or, with retries, re-queues) its unanswered tasks
 /// </code>
+/// Scheduling (the queue, the lanes, dispatch, replies and cancels) is here; recovery after a failed call or a lost
+/// silo is in ClusterExecutor.Recovery.cs; the <see cref="MembershipWatcher"/> polls membership and hands each reading
+/// to <see cref="ApplyMembershipAsync"/>.
 /// </summary>
-internal sealed class ClusterExecutor : Executor
+internal sealed partial class ClusterExecutor : Executor
 {
     private readonly IClusterClient _client;
     private readonly ClusterExecutorOptions _options;
@@ -41,7 +44,8 @@ internal sealed class ClusterExecutor : Executor
     {
         _client = client;
         _options = options;
-        _membership = Task.Run(WatchMembershipAsync);
+        var watcher = new MembershipWatcher(client, options.MembershipPollInterval, ApplyMembershipAsync, _stop.Token);
+        _membership = Task.Run(watcher.WatchAsync);
     }
 
     public override Technique Technique => Technique.Auto;
@@ -367,110 +371,6 @@ internal sealed class ClusterExecutor : Executor
         }
     }
 
-    /// <summary>
-    /// A call failed while its silo is still a member of the cluster: most often the gateway it went through died (the
-    /// client reaches every silo through one of them), not its silo. The silo is asked what became of the batch, as
-    /// after any loss, rather than its tasks failed; a silo that cannot be asked loses the batch then. A task is
-    /// recovered this way at most twice, so a call that fails for another reason still fails its tasks.
-    /// </summary>
-    private bool RecoverAfterFailedCall(SiloBatch batch, string reason, Exception cause)
-    {
-        lock (_gate)
-        {
-            if (batch.Settled)
-            {
-                return true;
-            }
-
-            if (_stop.IsCancellationRequested || !_lanes.ContainsKey(batch.Lane.Address) || batch.Tasks.Any(static t => t.Recoveries >= 2))
-            {
-                return false;
-            }
-
-            batch.Lane.Suspect = true;
-            foreach (var task in batch.Tasks)
-            {
-                task.Recoveries++;
-            }
-        }
-
-        _ = RecoverAsync(batch, (reason, cause));
-        return true;
-    }
-
-    /// <summary>
-    /// Recovers a batch whose request or reply may have been lost with another silo's gateway: after a grace period
-    /// for a reply on its way, its silo gives the replies of the runs still in progress there as they end; runs it
-    /// does not know never arrived or were answered into the void, and are queued again (they may run twice).
-    /// </summary>
-    private async Task RecoverAsync(SiloBatch batch, (string Reason, Exception Cause)? callFailed = null)
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-            long[] ids;
-            lock (_gate)
-            {
-                if (batch.Settled)
-                {
-                    return;
-                }
-
-                ids = [.. batch.Tasks.Where(static t => !t.IsCompleted).Select(static t => t.Id)];
-            }
-
-            var replies = await batch.Lane.Grain.Recover(_id, ids).WaitAsync(_stop.Token).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (batch.Settled)
-                {
-                    return;
-                }
-
-                Settle(batch);
-            }
-
-            var byId = batch.Tasks.ToDictionary(static t => t.Id);
-            foreach (var (type, body) in Frames.Read(replies))
-            {
-                var reply = Spindle.Processes.Protocol.ReplyMessage.Read(type, body);
-                if (!SiloRunner.IsStoppingReply(reply) && byId.Remove(reply.TaskId, out var task))
-                {
-                    _ = task.TryComplete(reply, Tracker, wasRunning: true);
-                }
-            }
-
-            var again = 0;
-            lock (_gate)
-            {
-                foreach (var task in byId.Values.Where(static t => !t.IsCompleted).Reverse())
-                {
-                    // Not a retry: the task's silo is alive, only a message was lost.
-                    task.Attempts--;
-                    task.Node = _pending.AddFirst(task);
-                    again++;
-                }
-            }
-
-            if (again > 0)
-            {
-                Tracker.Requeued(again);
-            }
-
-            Dispatch();
-        }
-#pragma warning disable CA1031 // Its silo is unreachable too, or the executor stopped: membership or shutdown deals with the batch.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            // Unless its own call has failed already: then nothing else will answer for the batch.
-            if (callFailed is { } failed && !_stop.IsCancellationRequested)
-            {
-                Lose(batch.Lane, [batch], failed.Reason, failed.Cause, suspect: true);
-            }
-        }
-    }
-
     /// <summary>Takes a batch off its lane's books (under the lock).</summary>
     private void Settle(SiloBatch batch)
     {
@@ -484,114 +384,20 @@ internal sealed class ClusterExecutor : Executor
         }
     }
 
-    /// <summary>A silo (or one call to it) was lost: its unanswered batches fail over; no other silo's tasks are touched.</summary>
-    private void Lose(SiloLane lane, IEnumerable<SiloBatch> batches, string reason, Exception? cause, bool suspect)
-    {
-        var tasks = new List<ClusterTask>();
-        lock (_gate)
-        {
-            lane.Suspect |= suspect;
-            foreach (var batch in batches.ToArray())
-            {
-                if (!batch.Settled)
-                {
-                    Settle(batch);
-                    tasks.AddRange(batch.Tasks);
-                }
-            }
-        }
-
-        FailOver(lane, tasks, reason, cause);
-    }
-
     /// <summary>
-    /// Tasks whose silo was lost while they ran: each runs again elsewhere while it has retries left, and otherwise
-    /// fails with an error naming the silo.
+    /// Applies one reading of membership from the <see cref="MembershipWatcher"/>: a silo that joined gets a lane, a
+    /// leaving one drains, a lost one fails over, and a suspect one is sent work again once it answers.
     /// </summary>
-    private void FailOver(SiloLane lane, List<ClusterTask> tasks, string reason, Exception? cause)
+    private async Task ApplyMembershipAsync(SiloMembership members)
     {
-        var failed = new List<ClusterTask>();
-        var requeued = 0;
-        lock (_gate)
-        {
-            // Back to the front in their order, ahead of work that came later.
-            for (var i = tasks.Count - 1; i >= 0; i--)
-            {
-                var task = tasks[i];
-                if (task.IsCompleted)
-                {
-                    continue;
-                }
-
-                if (task.Attempts <= _options.Retries && !task.Token.IsCancellationRequested && !_stop.IsCancellationRequested)
-                {
-                    task.Node = _pending.AddFirst(task);
-                    requeued++;
-                }
-                else
-                {
-                    failed.Add(task);
-                }
-            }
-        }
-
-        if (requeued > 0)
-        {
-            Tracker.Requeued(requeued);
-        }
-
-        foreach (var task in failed)
-        {
-            _ = task.Token.IsCancellationRequested
-                ? task.TryCancel(Tracker, wasRunning: true)
-                : task.TryFail(new SiloLostException(lane.Name, reason, cause), Tracker, wasRunning: true);
-        }
-
-        Dispatch();
-    }
-
-    /// <summary>Reads membership now and then: joining silos get a lane, leaving ones drain, lost ones fail over.</summary>
-    private async Task WatchMembershipAsync()
-    {
-        var management = _client.GetGrain<IManagementGrain>(0);
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                var hosts = await management.GetHosts(onlyActive: false).WaitAsync(_stop.Token).ConfigureAwait(false);
-                await ApplyMembershipAsync(hosts).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // Membership cannot be read right now (a gateway is down); the next round tries again.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-            }
-
-            try
-            {
-                await Task.Delay(_options.MembershipPollInterval, _stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task ApplyMembershipAsync(Dictionary<SiloAddress, SiloStatus> hosts)
-    {
-        var lost = new List<(SiloLane Lane, SiloStatus Status)>();
+        var lost = new List<SiloLane>();
         var suspects = new List<SiloLane>();
         var added = false;
         lock (_gate)
         {
-            foreach (var (address, status) in hosts)
+            foreach (var address in members.Active)
             {
-                if (status == SiloStatus.Active && !_lanes.ContainsKey(address))
+                if (!_lanes.ContainsKey(address))
                 {
                     _lanes.Add(address, new SiloLane(address, _client.GetGrain<ISpindleSiloGrain>(address.ToParsableString())));
                     added = true;
@@ -600,13 +406,12 @@ internal sealed class ClusterExecutor : Executor
 
             foreach (var lane in _lanes.Values.ToArray())
             {
-                var status = hosts.TryGetValue(lane.Address, out var s) ? s : SiloStatus.Dead;
-                if (status is SiloStatus.Dead or SiloStatus.None)
+                if (members.IsLost(lane.Address))
                 {
                     _lanes.Remove(lane.Address);
-                    lost.Add((lane, status));
+                    lost.Add(lane);
                 }
-                else if (status is SiloStatus.ShuttingDown or SiloStatus.Stopping)
+                else if (members.IsLeaving(lane.Address))
                 {
                     lane.Draining = true;
                 }
@@ -617,45 +422,10 @@ internal sealed class ClusterExecutor : Executor
             }
         }
 
-        foreach (var (lane, _) in lost)
+        LoseSilos(lost);
+        if (await PingSuspectsAsync(suspects).ConfigureAwait(false))
         {
-            Lose(lane, lane.Batches, "the cluster's membership declared it dead", null, suspect: true);
-        }
-
-        if (lost.Count > 0)
-        {
-            // Requests to the other silos may have gone through a lost silo's gateway, and their replies come back the
-            // way their requests went: each batch that was out when the silo died is checked with its own silo.
-            SiloBatch[] others;
-            lock (_gate)
-            {
-                others = [.. _lanes.Values.SelectMany(static l => l.Batches)];
-            }
-
-            foreach (var batch in others)
-            {
-                _ = RecoverAsync(batch);
-            }
-        }
-
-        // A silo that failed a call but is still a member: send it work again once it answers.
-        foreach (var lane in suspects)
-        {
-            try
-            {
-                await lane.Grain.Ping().WaitAsync(TimeSpan.FromSeconds(2), _stop.Token).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    lane.Suspect = false;
-                }
-
-                added = true;
-            }
-#pragma warning disable CA1031 // Still unreachable; membership will declare it dead, or a later ping gets through.
-            catch (Exception) when (!_stop.IsCancellationRequested)
-#pragma warning restore CA1031
-            {
-            }
+            added = true;
         }
 
         if (added)
