@@ -61,13 +61,29 @@ internal sealed class JobTally(HaltPolicy halt)
     /// <summary>How the run ended, with GNU parallel's exit status.</summary>
     public JobRunResult Result() => new()
     {
-        ExitStatus = JobRunner.ExitStatus(halt, _haltExit, Failed, Started),
+        ExitStatus = ExitStatus(halt, _haltExit, Failed, Started),
         Started = Started,
         Succeeded = Completed - Failed,
         Failed = Failed,
         Skipped = Skipped,
         Halted = Halted,
     };
+
+    /// <summary>The run's exit status as GNU parallel computes it: failed jobs (101 for more than 100), or --halt's.</summary>
+    internal static int ExitStatus(HaltPolicy halt, int? haltExit, long failed, long started)
+    {
+        if (haltExit is { } decided)
+        {
+            return decided;
+        }
+
+        if (halt.When != HaltWhen.Never && halt.IsPercent)
+        {
+            return (int)Math.Ceiling(failed * 100.0 / Math.Max(started, 1));
+        }
+
+        return (int)Math.Min(failed, 101);
+    }
 
     // GNU parallel's should_we_halt, line for line in meaning.
     private HaltWhen HaltDecision(JobAttempt attempt, string command, ref string? message)

@@ -255,14 +255,14 @@ public sealed class GnuParallelCompatibilityTests
     [InlineData(100, 100)]
     [InlineData(101, 101)]
     [InlineData(150, 101)]
-    public void ExitStatus_IsFailedCountCappedAt101(long failed, int expected) => Assert.Equal(expected, JobRunner.ExitStatus(HaltPolicy.Never, null, failed, 200));
+    public void ExitStatus_IsFailedCountCappedAt101(long failed, int expected) => Assert.Equal(expected, JobTally.ExitStatus(HaltPolicy.Never, null, failed, 200));
 
     [Fact]
     public void ExitStatus_PercentHaltNotReached_IsCeilingOfFailedShare()
     {
         // parallel -j1 --halt now,fail=50% 'exit {}' ::: 0 1 2 0 0 0  →  exit 34 (2 of 6 failed)
         Assert.True(HaltPolicy.TryParse("now,fail=50%", out var halt));
-        Assert.Equal(34, JobRunner.ExitStatus(halt, null, 2, 6));
+        Assert.Equal(34, JobTally.ExitStatus(halt, null, 2, 6));
     }
 
     [Fact]
