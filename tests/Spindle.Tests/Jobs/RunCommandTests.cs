@@ -34,6 +34,29 @@ public sealed class RunCommandTests
     }
 
     [Fact(Timeout = TestWait.Hard)]
+    public async Task Run_SeveralArgFiles_AreSourcesInTheOrderGiven_BeforeThoseAfterTheCommand()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "spindle-argfiles-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var foo = Path.Combine(dir, "foo");
+            var bar = Path.Combine(dir, "bar");
+            await File.WriteAllTextAsync(foo, "1\n2\n");
+            await File.WriteAllTextAsync(bar, "a\nb\n");
+
+            // As GNU parallel's man page shows for -a foo -a bar: 1 a, 1 b, 2 a, 2 b.
+            var (status, stdout, _) = await RunAsync(["-k", "-a", foo, "-a", bar, "echo", ":::", "x"]);
+            Assert.Equal(0, status);
+            Assert.Equal("1 a x\n1 b x\n2 a x\n2 b x\n", stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = TestWait.Hard)]
     public async Task Run_FailedJobs_ExitStatusIsTheirCount()
     {
         var (status, _, _) = await RunAsync(["exit {}", ":::", "1", "2", "0"]);

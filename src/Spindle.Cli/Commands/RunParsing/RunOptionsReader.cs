@@ -71,6 +71,7 @@ internal sealed class RunOptionsReader
         var pipePart = Value(_spec.PipePart);
         string? pipePartFile = null;
         var sources = new List<JobInputSource>(options.Inputs);
+        var fromFiles = 0;
         foreach (var file in Value(_spec.ArgFile) ?? [])
         {
             if (pipePart)
@@ -80,7 +81,8 @@ internal sealed class RunOptionsReader
                 continue;
             }
 
-            sources.Insert(0, JobInputSource.FromFile(file));
+            // In the order given, before the sources after the command: -a foo -a bar pairs foo's lines with bar's.
+            sources.Insert(fromFiles++, JobInputSource.FromFile(file));
         }
 
         if (pipePart && pipePartFile is null)
