@@ -94,9 +94,14 @@ print()
 print(f"- At least 20,000 trivial tasks/s through Map: {met(s('map') >= 20000)} ({s('map'):,.0f}/s).")
 print(f"- CPU scaling at least 1.8x on 2 cores: {met(scaling_s >= 1.8)} ({scaling_s:.2f}x; Spindle's silos pinned with taskset -c 0 and -c 1, one worker each; Dask's workers are not pinned).")
 print(f"- First result within Dask's ~1.3 s: {met(s('first') <= 1.3)} ({s('first'):.2f} s from starting two silo processes to the client's first result; Dask's LocalCluster here: {d('first'):.2f} s).")
-print("- Where the first result's time goes (by hand, load about 2, the ReadyToRun app): both silos' gateways accept connections 0.6 s "
-      "after start (0.8 s built without ReadyToRun); one silo alone gives its first result at 1.1 s; two give it at about 2.5 s, the "
-      "client waiting for Orleans' membership to list the second silo as active. The join, not Spindle's or Orleans' start-up, is the gap.")
+print("- Where the first result's time goes (silo logs, the first row alone, 40 runs, load about 1): each silo's ports listen about 0.6 s "
+      "after start; the primary is active at 0.7 s, the second silo at 0.9 s (at most 1.0 s); the client, started once both gateway ports "
+      "listen, has its first result at 1.1 to 1.25 s. Before (12 runs, median 2.2 s, up to 5.9 s), two waits: the client, started at once, "
+      "found a gateway not yet listening in every run and may not retry it for Orleans' ConnectionOptions.ConnectionRetryDelay (1 s); and "
+      "in 3 runs of 12 the second silo read the membership table before the primary listened, and Orleans retries a refused first read "
+      "after a random 1 to 3 s (constants in its MembershipTableManager, no option), so it was active at 2.7 to 3.6 s. Now a non-primary "
+      "silo holds its membership start until the primary's silo port listens (src/Spindle.Orleans/PrimaryWait.cs), and the benchmark's "
+      "client starts once the gateway ports listen.")
 print(f"- The machine is shared (load average {before.split()[0]} at the start, on 2 cores): other jobs take cores from the pinned silos, which cannot move to the idle one, while Dask's unpinned workers can; "
       "the CPU rows mean little above a load of 2. Measured at a lower load during development (1 round, tasks of 30 million rounds): 1 silo 1.15 s, 2 silos 0.60 s, 1.91x.")
 print("- The kill row: Spindle's lost task is rerun on the other silo once Orleans' membership declares the silo dead (probe timeout 1 s, two missed probes); "

@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans;
 using Orleans.Configuration;
+using Orleans.Runtime;
 
 namespace Spindle.Orleans;
 
@@ -35,6 +37,12 @@ public static class SpindleClusterHostExtensions
                 // Development clustering: the primary silo keeps the membership table; the others point at it.
                 var primary = options.Primary ?? (index == 0 ? null : new IPEndPoint(IPAddress.Loopback, options.SiloPort));
                 silo.UseLocalhostClustering(siloPort, gatewayPort, primary, options.ClusterId, options.ClusterId);
+                // Started with the primary, a later silo would often read the table before the primary listens and
+                // pay Orleans' back-off of 1 to 3 s; PrimaryWait holds its membership start until the primary listens.
+                if (primary is not null && primary.Port != siloPort)
+                {
+                    silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PrimaryWait(primary));
+                }
             }
 
             if (options.ProbeTimeout is { } probe)
