@@ -47,6 +47,8 @@ row("the same worker once its tasks have carried a record", f"{u['idle_rss_recor
 row("idle worker of this benchmark's own app (invariant globalization), ints / a record", f"{s['idle_rss_mb']:.2f} / {s['idle_rss_record_mb']:.2f} MB", f"{p['idle_rss_mb']:.1f} MB", f"{s['idle_rss_mb']/p['idle_rss_mb']:.2f}x", "reported", True)
 print(f"| recovery: SIGKILL of an idle worker → its replacement serving | {s['recovery']*1000:.0f} ms | (a Python pool breaks or hangs instead) | | reported | yes |")
 print()
+print("Workers count calls for optimization from their start (`DOTNET_TC_CallCountingDelayMs=0`, set by the executor; the runtime's default waits for 100 ms without new compilation first): the Map row is a fresh pool's first big Map, which otherwise ran mostly in unoptimized code. A/B on 2026-12-07, the same script: Map 8.18 M items/s without it, 9.24 and 9.05 M items/s with it (0.88x Python before; 1.12x and 1.04x after). Its price is 0.77 MB more of an idle worker's memory (the startup methods it promotes: 30.55 → 31.32 MB, three interleaved pairs of the console app, every pair alike); the first result did not move beyond noise in those pairs (48.1-49.6 ms without, 47.7-53.8 ms with).")
+print()
 print("### Where a worker's start goes")
 print()
 print("CPU time (not wall time: it hardly moves with the machine's load) of a real worker from its start to its first result, and of each "
