@@ -164,12 +164,33 @@ internal sealed partial class ProcessExecutor : Executor
     /// <summary>Sends the oldest pending tasks to the least busy workers with room in their pipeline.</summary>
     internal void DispatchLocked()
     {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        // A worker's pipeline holds at most its fair share of the work outstanding, the rest waits here for whichever
+        // worker frees first. Depths are measured per worker and can differ widely (a worker whose first tasks were
+        // slowed by the JIT pipelines one task, one that ran tiny tasks 64): without the share, 40 long tasks after
+        // tiny ones went 39 to one worker and 1 to the other, and ran at the speed of one.
+        var workers = 0;
+        var outstanding = _pending.Count;
+        foreach (var w in _workers)
+        {
+            if (w.State != WorkerState.Lost && !w.Retiring)
+            {
+                workers++;
+                outstanding += w.InFlight.Count;
+            }
+        }
+
+        var share = (outstanding + Math.Max(1, workers) - 1) / Math.Max(1, workers);
         while (_pending.First is { } node)
         {
             WorkerHandle? best = null;
             foreach (var w in _workers)
             {
-                if (w.State == WorkerState.Ready && !w.Retiring && w.InFlight.Count < w.Depth && (best is null || w.InFlight.Count < best.InFlight.Count))
+                if (w.State == WorkerState.Ready && !w.Retiring && w.InFlight.Count < Math.Min(w.Depth, share) && (best is null || w.InFlight.Count < best.InFlight.Count))
                 {
                     best = w;
                 }

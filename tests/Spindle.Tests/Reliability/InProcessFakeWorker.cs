@@ -32,13 +32,13 @@ internal sealed class InProcessFakeWorker : IAsyncDisposable
     /// <summary>The token of the last worker connected, for tests that replay it.</summary>
     public byte[] LastToken { get; private set; } = [];
 
-    public static InProcessFakeWorker Create(int maxFrameBytes)
+    public static InProcessFakeWorker Create(int maxFrameBytes, int maxWorkers = 1)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"spindle-fake-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         var executor = (ProcessExecutor)Spindle.Executor.Processes(new ProcessExecutorOptions
         {
-            MaxWorkers = 1,
+            MaxWorkers = maxWorkers,
             Output = static _ => { },
             MaxFrameBytes = maxFrameBytes,
             Command = new WorkerCommand("/bin/sh", ["-c", Script])
@@ -220,7 +220,7 @@ internal static class Frames
 
     public static byte[] Hello(byte[] token, int workerId, int pid) => new HelloMessage(token, workerId, pid, null).ToFrame();
 
-    public static byte[] Result(long taskId, byte[] payload) => ReplyMessage.Result(taskId, Rss, 1000, payload).ToFrame();
+    public static byte[] Result(long taskId, byte[] payload, long elapsedTicks = 1000) => ReplyMessage.Result(taskId, Rss, elapsedTicks, payload).ToFrame();
 
     /// <summary>An error reply whose partial-results length is whatever the test says, matching its bytes or not.</summary>
     public static byte[] Error(long taskId, int partialLength, ReadOnlySpan<byte> rest)
