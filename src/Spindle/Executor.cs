@@ -187,6 +187,9 @@ public abstract partial class Executor : IAsyncDisposable
     /// <summary>Releases threads, workers and files once all accepted work has ended.</summary>
     private protected abstract ValueTask StopCoreAsync();
 
+    /// <summary>A Map's bound on items in flight: the caller's, or the variant's default.</summary>
+    private protected int MaxInFlight(MapOptions options) => options.MaxInFlight ?? DefaultMaxInFlight;
+
     /// <summary>Counts a task as accepted, or throws if the executor is shut down.</summary>
     private protected void AcceptTask()
     {
@@ -276,7 +279,7 @@ public abstract partial class Executor : IAsyncDisposable
         Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfShutdown();
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+        var maxInFlight = MaxInFlight(options);
 
         // One token for everything this Map started: a failure, an early break by the consumer, or the
         // caller's token cancels the tasks still in flight, so nothing outlives the enumeration.
@@ -328,7 +331,7 @@ public abstract partial class Executor : IAsyncDisposable
         Work<TArg, TResult> work, IAsyncEnumerable<TArg> source, MapOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfShutdown();
-        var maxInFlight = options.MaxInFlight ?? DefaultMaxInFlight;
+        var maxInFlight = MaxInFlight(options);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // Completed tasks are posted here by their continuations; the channel never holds more than

@@ -23,8 +23,6 @@ internal sealed partial class ProcessExecutor
     private BatchSizer Sizer(MapOptions options) =>
         new(BatchSizing.ProcessMap(_options.MaxWorkers, MaxInFlight(options)), options.BatchSize);
 
-    private int MaxInFlight(MapOptions options) => options.MaxInFlight ?? DefaultMaxInFlight;
-
     /// <summary>Sends a Map's batches to the workers, each as one task.</summary>
     private sealed class WorkerBatches<TArg, TResult>(ProcessExecutor owner, FunctionRef function, TaskOptions options) : IMapBatchRunner<TArg, TResult>
     {
@@ -33,7 +31,7 @@ internal sealed partial class ProcessExecutor
         // Batches in flight are cancelled through the Map's token, and shutdown ends them itself.
         public CancellationToken StopToken => CancellationToken.None;
 
-        // Two per worker keeps each one busy while results travel.
+        // A few per worker keep each one busy while results travel back.
         public int MaxBatchesInFlight => 4 * owner._options.MaxWorkers;
 
         public Task<MapBatchOutcome<TResult>> Run(TArg[] items, int count, BatchSizer sizer, CancellationToken cancellationToken) =>

@@ -15,7 +15,7 @@ namespace Spindle.Processes;
 ///  (this process,  (cancellable        │      worker 2: [running][sent]
 ///   serializes     without any         │         ▲ Unix socket, 0700 dir, token handshake, length-prefixed frames
 ///   the argument)  worker knowing)     └─ depth per worker adapts to task length (tiny: deep pipeline; long: 1)
-///   the argument)  worker knowing)        and never past a fair share of what is outstanding: the rest waits in the queue
+///                                        and never past a fair share of what is outstanding: the rest waits in the queue
 ///
 ///  reply ──► reader thread ──► pop the oldest task, mark the next one running, dispatch more, complete the task
 ///  worker lost ──► its running task fails (WorkerCrashedException, or timeout/cancel if the parent killed it);

@@ -28,8 +28,6 @@ internal sealed partial class ThreadExecutor
     private BatchSizer Sizer(MapOptions options) =>
         new(BatchSizing.CpuLaneMap(_cpu.Concurrency, MaxInFlight(options)), Tracker.HasListeners ? 1 : options.BatchSize);
 
-    private int MaxInFlight(MapOptions options) => options.MaxInFlight ?? DefaultMaxInFlight;
-
     /// <summary>Runs a Map's batches on the CPU lane, each as one work item.</summary>
     private sealed class LaneBatches<TArg, TResult>(ThreadExecutor owner, Func<TArg, CancellationToken, TResult> work) : IMapBatchRunner<TArg, TResult>
     {
